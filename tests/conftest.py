@@ -1,0 +1,68 @@
+"""Shared fixtures. Environment first: the libraries read it at import time."""
+
+from __future__ import annotations
+
+import os
+
+os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
+os.environ["HF_HUB_DISABLE_TELEMETRY"] = "1"
+os.environ["HF_HUB_OFFLINE"] = "1"  # nothing in this suite may reach the real Hub
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+from pathlib import Path  # noqa: E402
+
+import pytest  # noqa: E402
+import torch  # noqa: E402
+
+from gan.checkpoint import save_checkpoint  # noqa: E402
+from gan.config import DCGANConfig  # noqa: E402
+from gan.models import build_discriminator, build_generator  # noqa: E402
+
+torch.set_num_threads(1)
+
+TINY = DCGANConfig(resolution=32, channels=1, latent_dim=8, width=4, max_width=16)
+
+
+@pytest.fixture
+def tiny_config() -> DCGANConfig:
+    return TINY
+
+
+@pytest.fixture
+def tiny_checkpoint(tmp_path: Path) -> Path:
+    """A saved random-initialised tiny DCGAN pair (generator in eval mode)."""
+    torch.manual_seed(0)
+    generator = build_generator("dcgan", TINY).eval()
+    with torch.no_grad():  # DCGAN init gives near-constant images at this size; make seeds visibly differ
+        for parameter in generator.parameters():
+            parameter.normal_(0.0, 0.5)
+    discriminator = build_discriminator("dcgan", TINY)
+    return save_checkpoint(tmp_path / "tiny", "dcgan", TINY, generator, discriminator, {"note": "test"})
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def app_url():
+    """The real app, launched once on 127.0.0.1 for the whole session, on the embedded checkpoint."""
+    import app as studio
+
+    demo = studio.build_app()
+    demo.launch(server_name="127.0.0.1", server_port=free_port(), prevent_thread_lock=True, quiet=True, ssr_mode=False)
+    try:
+        yield demo.local_url.rstrip("/")
+    finally:
+        demo.close()
+
+
+@pytest.fixture(scope="session")
+def client(app_url):
+    from gradio_client import Client
+
+    return Client(app_url, verbose=False)

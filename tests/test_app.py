@@ -1,0 +1,70 @@
+"""The app end to end through gradio_client, as an API user would call it."""
+
+from pathlib import Path
+
+import pytest
+from gradio_client.exceptions import AppError
+from PIL import Image
+
+from gan.checkpoint import load_checkpoint
+from gan.config import GenerateConfig
+from gan.images import to_pil
+from gan.sampling import generate
+from gan.zoo import DEFAULT_MODEL, resolve_model
+
+pytestmark = pytest.mark.app
+
+
+def test_generate_returns_seeded_pngs_equal_to_the_library(client):
+    gallery, grid, files = client.predict(DEFAULT_MODEL, 40, 4, 0.8, api_name="/generate")
+    assert [item["caption"] for item in gallery] == ["seed 40", "seed 41", "seed 42", "seed 43"]
+    first = Path(gallery[0]["image"])
+    assert first.suffix == ".png" and "seed40" in first.name and DEFAULT_MODEL in first.name
+    expected = to_pil(generate(load_checkpoint(resolve_model(DEFAULT_MODEL)).generator, GenerateConfig(40, 1, 0.8)))[0]
+    with Image.open(first) as served:
+        assert served.text["seed"] == "40"
+        assert list(served.convert("L").getdata()) == list(expected.getdata())
+    assert Path(grid).suffix == ".png"
+    assert sorted(Path(f).suffix for f in files) == [".png", ".zip"]
+
+
+def test_interpolate_returns_a_gif_with_every_frame(client):
+    gif, grid, files = client.predict(DEFAULT_MODEL, "1, 2, 3", 4, "slerp", True, 1.0, api_name="/interpolate")
+    with Image.open(gif) as walk:
+        assert walk.n_frames == 12
+    assert Path(grid).suffix == ".png" and len(files) == 2
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        ((DEFAULT_MODEL, -1, 4, 1.0), "seed must be"),
+        ((DEFAULT_MODEL, 0, 0, 1.0), "count must be"),
+        ((DEFAULT_MODEL, 0, 10_000, 1.0), "count must be"),
+        ((DEFAULT_MODEL, 0, 4, 7.0), "truncation must be"),
+        ((DEFAULT_MODEL, 2.5, 4, 1.0), "whole number"),
+        (("no-such-model", 0, 4, 1.0), "unknown model"),
+    ],
+)
+def test_bad_input_is_a_clear_error_and_the_server_keeps_serving(client, args, message):
+    with pytest.raises(AppError, match=message):
+        client.predict(*args, api_name="/generate")
+    gallery, _, _ = client.predict(DEFAULT_MODEL, 0, 1, 1.0, api_name="/generate")
+    assert len(gallery) == 1
+
+
+def test_bad_interpolation_seeds_are_a_clear_error(client):
+    with pytest.raises(AppError, match="not a seed"):
+        client.predict(DEFAULT_MODEL, "1, x", 4, "slerp", True, 1.0, api_name="/interpolate")
+
+
+def test_every_event_has_an_explicit_api_name(client):
+    api = client.view_api(print_info=False, return_format="dict")
+    names = set(api["named_endpoints"])
+    assert {"/generate", "/interpolate", "/describe_model", "/random_seed"} <= names
+    assert not api["unnamed_endpoints"]
+
+
+def test_model_description_names_the_architecture(client):
+    text = client.predict(DEFAULT_MODEL, api_name="/describe_model")
+    assert "dcgan 32x32, greyscale" in text

@@ -1,0 +1,55 @@
+import subprocess
+import sys
+from pathlib import Path
+
+from PIL import Image
+
+from gan.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_generate_writes_pngs_with_seed_metadata_a_grid_and_a_gif(tiny_checkpoint, tmp_path):
+    out = tmp_path / "out"
+    code = main(["generate", "--model", str(tiny_checkpoint), "--seeds", "4,9", "--truncation", "0.5",
+                 "--out", str(out), "--grid", "--interpolate", "--steps", "3"])  # fmt: skip
+    assert code == 0
+    pngs = sorted(out.glob("tiny_seed*.png"))
+    assert [p.name for p in pngs] == ["tiny_seed0000000004_psi0.5.png", "tiny_seed0000000009_psi0.5.png"]
+    with Image.open(pngs[1]) as image:
+        assert image.text["seed"] == "9" and image.text["model"] == "tiny"
+    assert len(list(out.glob("tiny_grid_*.png"))) == 1
+    (gif,) = out.glob("*.gif")
+    with Image.open(gif) as walk:
+        assert walk.n_frames == 6  # 2 seeds, looped, 3 frames per segment
+
+
+def test_bad_input_exits_non_zero_with_one_line(tmp_path, capsys):
+    assert main(["generate", "--model", str(tmp_path / "missing"), "--out", str(tmp_path)]) == 2
+    assert main(["generate", "--count", "0", "--out", str(tmp_path)]) == 2
+    assert main(["generate", "--truncation", "3", "--out", str(tmp_path)]) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 3 and all(line.startswith("error: ") for line in lines)
+    assert "no model" in lines[0] and "count must be" in lines[1] and "truncation" in lines[2]
+
+
+def test_train_writes_a_loadable_checkpoint_with_its_record(tmp_path):
+    out = tmp_path / "run"
+    code = main(["train", "digits", "--out", str(out), "--width", "4", "--max-width", "8", "--latent-dim", "8",
+                 "--steps", "3", "--batch-size", "4"])  # fmt: skip
+    assert code == 0
+    assert main(["info", str(out)]) == 0
+    import json
+
+    record = json.loads((out / "config.json").read_text())["metadata"]
+    assert record["steps"] == 3 and record["data"] == "digits" and record["command"].startswith("python -m gan train")
+    assert (out / "samples.png").is_file() and (out / "discriminator" / "model.safetensors").is_file()
+
+
+def test_module_entry_point_runs_in_a_fresh_process(tiny_checkpoint, tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "gan", "generate", "--model", str(tiny_checkpoint), "--count", "2", "--out", str(tmp_path)],
+        cwd=ROOT, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "wrote 2 images" in result.stdout
