@@ -21,3 +21,7 @@ class CheckpointError(GanError):
 
 class ImageInputError(GanError, ValueError):
     """An uploaded image is not an image, is corrupt, too large or too small."""
+
+
+class HubError(GanError):
+    """The Hugging Face Hub (or a compatible server) refused or failed a request."""
