@@ -166,7 +166,9 @@ def build_app(cache: ModelCache | None = None) -> gr.Blocks:
         with gr.Tabs():
             with gr.Tab("Generate", id="generate"):
                 with gr.Row():
-                    model = gr.Dropdown(list(embedded_models()), value=DEFAULT_MODEL, label="Model", scale=2)
+                    model = gr.Dropdown(
+                        list(embedded_models()), value=DEFAULT_MODEL, label="Model", scale=2, allow_custom_value=True
+                    )  # custom values: this visitor's own models are checked by model_folder()
                     model_info = gr.Markdown()
                 with gr.Row():
                     seed = gr.Number(defaults.seed, label="First seed", precision=0, minimum=0, maximum=MAX_SEED)
