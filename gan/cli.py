@@ -1,4 +1,4 @@
-"""Command line: `python -m gan generate|train|info ...`.
+"""Command line: `python -m gan generate|train|info|pull|push ...`.
 
 User errors (GanError) end with a one-line message on stderr and exit code 2.
 """
@@ -56,6 +56,20 @@ def build_parser() -> argparse.ArgumentParser:
 
     info = commands.add_parser("info", help="describe a checkpoint")
     info.add_argument("model", nargs="?", default=None)
+
+    pull = commands.add_parser("pull", help="load a generator from the Hub (or a folder) as a checkpoint folder")
+    pull.add_argument("repo", help="owner/name, owner/name@revision, a https://huggingface.co/... URL, or a folder")
+    pull.add_argument("--revision", default=None, help="branch, tag or commit (default: main)")
+    pull.add_argument("--out", default=None, help="checkpoint folder to write (default: models/<owner>--<name>)")
+    pull.add_argument("--token-file", default=None, help="file holding a token, for private repos (else $HF_TOKEN)")
+
+    push = commands.add_parser("push", help="upload a checkpoint to the Hub with a model card")
+    push.add_argument("run", help="checkpoint folder (or embedded model name) to upload")
+    push.add_argument("repo", help="repo name (goes to your namespace) or owner/name")
+    push.add_argument("--private", action="store_true", help="create the repo private")
+    push.add_argument("--with-discriminator", action="store_true", help="also upload discriminator/ for fine-tuning")
+    push.add_argument("--license", default=None, help="licence id for the card (default: inherited or apache-2.0)")
+    push.add_argument("--token-file", default=None, help="file holding a write token (else $HF_TOKEN)")
     return parser
 
 
@@ -68,6 +82,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_train(args, argv)
         if args.command == "info":
             return run_info(args)
+        if args.command == "pull":
+            return run_pull(args)
+        if args.command == "push":
+            return run_push(args)
     except GanError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
@@ -218,4 +236,51 @@ def run_info(args: argparse.Namespace) -> int:
     for key in ("command", "steps", "seconds", "dataset_size"):
         if key in checkpoint.metadata:
             print(f"  {key}: {checkpoint.metadata[key]}")
+    return 0
+
+
+def read_token(token_file: str | None) -> str | None:
+    """The token from --token-file, else $HF_TOKEN, else None. Never printed."""
+    if token_file:
+        try:
+            token = Path(token_file).expanduser().read_text(encoding="utf-8").strip()
+        except (OSError, UnicodeDecodeError) as error:
+            raise GanError(f"cannot read --token-file {token_file}: {error.__class__.__name__}") from None
+        if not token:
+            raise GanError(f"--token-file {token_file} is empty")
+        return token
+    import os
+
+    return os.environ.get("HF_TOKEN") or None
+
+
+def run_pull(args: argparse.Namespace) -> int:
+    from gan.hub import parse_source, pull
+
+    source = parse_source(args.repo)
+    out = args.out
+    if out is None and source.kind == "hub":
+        out = Path("models") / source.repo_id.replace("/", "--")
+    result = pull(args.repo, revision=args.revision, token=read_token(args.token_file), out=out)
+    print(f"pulled {result.name} -> {result.folder}")
+    for line in result.describe():
+        print(f"  {line}")
+    print(f"generate with: python -m gan generate --model {shlex.quote(str(result.folder))} --grid")
+    return 0
+
+
+def run_push(args: argparse.Namespace) -> int:
+    from gan.hub import push
+    from gan.zoo import resolve_model
+
+    folder = resolve_model(args.run)
+    token = read_token(args.token_file)
+    result = push(
+        folder, args.repo, token, private=args.private, with_discriminator=args.with_discriminator, license=args.license
+    )
+    visibility = "private" if result.private else "public"
+    state = "created" if result.created else "updated (it existed: visibility unchanged)"
+    print(f"pushed {folder} to {result.url} ({visibility}, {state})")
+    print(f"  commit: {result.commit_url}")
+    print(f"  files: {', '.join(result.files)}")
     return 0
