@@ -309,7 +309,7 @@ def _load_state(files: _Files, name: str) -> dict[str, torch.Tensor]:
     try:
         state = torch.load(path, map_location="cpu", weights_only=True, mmap=False)
     except pickle.UnpicklingError as error:
-        if "weights_only" in str(error) or "Weights only load failed" in str(error):
+        if "Unsupported global" in str(error):  # it names a class or function: unpickling would run code
             raise HubError(
                 f"{files.label}: {name} is a pickle that needs code execution to load: it stores Python objects, "
                 "not only tensors, and unpickling it would run code from the file. GAN studio loads pickles only "

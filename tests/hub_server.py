@@ -333,7 +333,8 @@ def _make_handler(hub: FakeHub) -> type[BaseHTTPRequestHandler]:
                 raise HubError(401, "You must be logged in")
             orgs = [{"type": "org", "name": org, "fullname": org, "roleInOrg": "write"} for org in user.orgs]
             role = {"displayName": "test token", "role": user.role}
-            self._json(200, {"type": "user", "id": user.name, "name": user.name, "fullname": user.name,
+            self._json(200, {"type": "user", "id": user.name, "name": user.name, "fullname": user.name.title(),
+                             "email": f"{user.name}@example.com", "avatarUrl": f"/avatars/{user.name}.png",
                              "orgs": orgs, "auth": {"type": "access_token", "accessToken": role}})  # fmt: skip
 
         def _create(self, payload: dict[str, Any], user: User | None) -> None:

@@ -38,3 +38,18 @@ def test_generate_button_fills_the_gallery(page):
 def test_tabs_for_later_capabilities_are_present(page):
     for name in ("Generate", "Fine-tune", "Style transfer", "Hub"):
         assert page.get_by_role("tab", name=name).count() == 1
+
+
+def test_loading_a_hub_model_puts_it_in_the_generate_tab(page, hub):
+    from hub_repos import huggan_bin_files, trained_sprint_generator
+
+    hub.add_repo("huggan/dcgan-browser", huggan_bin_files(trained_sprint_generator(), license="mit"))
+    page.get_by_role("tab", name="Hub").click()
+    page.locator("#hub-repo textarea").fill("https://huggingface.co/huggan/dcgan-browser")
+    page.get_by_role("button", name="Load", exact=True).click()
+    page.locator("#pull-report").get_by_text("huggan_dcgan, 64x64 RGB").wait_for(timeout=30_000)
+    assert page.locator("#hub-token input").get_attribute("type") == "password"  # a token is never shown
+    page.get_by_role("tab", name="Generate").click()
+    page.get_by_text("huggan/dcgan-browser: huggan_dcgan 64x64, RGB").wait_for(timeout=30_000)
+    page.get_by_role("button", name="Generate", exact=True).click()
+    page.locator('#gallery img[src*="huggan--dcgan-browser_seed0_"]').first.wait_for(timeout=30_000)
