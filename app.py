@@ -208,8 +208,8 @@ def build_app(cache: ModelCache | None = None, oauth: bool | None = None) -> gr.
         if not models:
             return gr.update(choices=[], value=None), "No GAN checkpoints matched: type any repo id below instead."
         rows = [f"| [{m.repo_id}]({hub_endpoint()}/{m.repo_id}) | {m.downloads} | {m.likes} |" for m in models]
-        table = "\n".join([f"{len(models)} checkpoints, most downloaded first:", "", "| repo | downloads | likes |",
-                           "|---|---|---|", *rows])  # fmt: skip
+        title = f"{len(models)} checkpoint{'s' if len(models) > 1 else ''}, most downloaded first:"
+        table = "\n".join([title, "", "| repo | downloads | likes |", "|---|---|---|", *rows])
         return gr.update(choices=[(m.label, m.repo_id) for m in models], value=None), table
 
     def on_pick(repo_id: str | None) -> str:
@@ -271,7 +271,7 @@ def build_app(cache: ModelCache | None = None, oauth: bool | None = None) -> gr.
         token = visitor_token(token_text, oauth_token)
         if not token:
             how = "log in with Hugging Face" if oauth else "paste a token with write access"
-            raise HubError(f"pushing needs a Hugging Face login: {how}. The zip above holds your checkpoint meanwhile.")
+            raise HubError(f"pushing needs a Hugging Face login: {how}. Your checkpoint stays downloadable as a zip.")
         result = push(
             model_folder(name, session),
             repo,

@@ -36,7 +36,7 @@ from urllib.parse import unquote, urlsplit
 
 import torch
 
-from gan.card import SOURCE_NAME, write_bundle
+from gan.card import SOURCE_NAME, read_source, write_bundle
 from gan.checkpoint import (
     CONFIG_NAME,
     DISCRIMINATOR_DIR,
@@ -106,9 +106,11 @@ def _hub_errors(doing: str, repo_id: str | None = None, revision: str | None = N
         raise HubError(f"the Hub answered {status} while {doing}") from error
     except OfflineModeIsEnabled as error:
         raise HubError(f"HF_HUB_OFFLINE is set, so nothing can be fetched while {doing}") from error
-    except (HTTPError, OSError) as error:  # connection refused or dropped mid-download, timeouts, disk full
+    except HTTPError as error:  # connection refused, dropped mid-download (after the client's retries), timeouts
         kind = error.__class__.__name__
         raise HubError(f"the connection to the Hub failed while {doing} ({kind}): try again") from error
+    except OSError as error:  # a short download, a full disk...
+        raise HubError(f"{doing} failed: {error.strerror or error}") from error
 
 
 def download_file(
@@ -249,7 +251,6 @@ class _Loaded:
 
     format: str  # "gan-studio" or "huggan-dcgan"
     weights: str  # the file it came from
-    stage: Path  # a GAN studio checkpoint folder holding it
 
 
 def _read_json(files: _Files, name: str) -> dict[str, Any]:
@@ -356,7 +357,7 @@ def _read_checkpoint(files: _Files, stage: Path, origin: dict[str, Any]) -> _Loa
             (stage / DISCRIMINATOR_DIR).mkdir()
             shutil.copyfile(files.fetch(d_config, limit=MAX_CONFIG_BYTES), stage / d_config)
             shutil.copyfile(files.fetch(d_weights), stage / d_weights)
-        return _Loaded("gan-studio", WEIGHTS_NAME, stage)
+        return _Loaded("gan-studio", WEIGHTS_NAME)
 
     state = _load_state(files, weights)
     keys = set(state)
@@ -382,7 +383,7 @@ def _read_checkpoint(files: _Files, stage: Path, origin: dict[str, Any]) -> _Loa
     generator.load_state_dict(state, strict=True)
     metadata = {"converted_from": f"huggan-dcgan ({weights})", **{k: v for k, v in origin.items() if v}}
     save_checkpoint(stage, "huggan_dcgan", model_config, generator.eval(), metadata=metadata)
-    return _Loaded("huggan-dcgan", weights, stage)
+    return _Loaded("huggan-dcgan", weights)
 
 
 # -- pull ------------------------------------------------------------------------------------------
@@ -458,11 +459,11 @@ def pull(
         name = where.repo_id + (f"@{revision or where.revision}" if (revision or where.revision) else "")
         reusable = pull_root() / where.repo_id.replace("/", "--") / str(info.sha)
     else:
-        assert where.path is not None
-        files = _local_files(where.path, max_bytes)
-        card = _local_card(where.path)
-        origin = {"source": str(where.path.resolve())}
-        name = where.path.resolve().name
+        folder = Path(where.path or ".").resolve()
+        files = _local_files(folder, max_bytes)
+        card = _local_card(folder)
+        origin = {"source": str(folder)}
+        name = folder.name
         reusable = None
     license = card.get("license") if isinstance(card.get("license"), str) else None
     datasets = [d for d in card.get("datasets") or [] if isinstance(d, str)]
@@ -484,8 +485,8 @@ def pull(
         target = where.path
         _validate(target, files.label)
     else:
-        if target is None:
-            key = hashlib.sha256(str(where.path.resolve()).encode()).hexdigest()[:12]  # type: ignore[union-attr]
+        if target is None:  # a local folder in another format: convert it beside the Hub pulls
+            key = hashlib.sha256(origin["source"].encode()).hexdigest()[:12]
             target = pull_root() / "local" / f"{name}--{key}"
         target.parent.mkdir(parents=True, exist_ok=True)
         stage = Path(tempfile.mkdtemp(prefix=".pull-", dir=target.parent))
@@ -499,7 +500,7 @@ def pull(
             shutil.rmtree(stage, ignore_errors=True)
 
     checkpoint = load_checkpoint(target, with_discriminator=True)
-    recorded = _read_source_file(target)
+    recorded = read_source(target)
     return PullResult(
         name=name,
         folder=target,
@@ -525,12 +526,6 @@ def _is_ours(folder: Path | None) -> bool:
         return folder is not None and json.loads((folder / CONFIG_NAME).read_text()).get("format") == FORMAT
     except (OSError, ValueError, AttributeError):
         return False
-
-
-def _read_source_file(folder: Path) -> dict[str, Any]:
-    from gan.card import read_source
-
-    return read_source(folder)
 
 
 def _local_card(folder: Path) -> dict[str, Any]:
