@@ -122,15 +122,13 @@ def run_generate(args: argparse.Namespace) -> int:
 
 
 def run_train(args: argparse.Namespace, argv: Sequence[str] | None) -> int:
-    import platform
-
-    import torch
     from tqdm import tqdm
 
-    from gan.checkpoint import load_checkpoint, save_checkpoint
+    from gan.checkpoint import load_checkpoint
     from gan.data import BUILTIN_DATASETS, load_builtin, load_image_folder
     from gan.images import save_png, to_pil
     from gan.models import get_architecture
+    from gan.runs import save_run
     from gan.train import RunState, train
     from gan.zoo import resolve_model
 
@@ -176,37 +174,12 @@ def run_train(args: argparse.Namespace, argv: Sequence[str] | None) -> int:
             result = event.result or result
     assert result is not None and event.preview is not None
     command = "python -m gan " + shlex.join(list(argv) if argv is not None else sys.argv[1:])
-    metadata = dict(result.metadata, command=command, data=" ".join(args.data), data_shape=list(data.shape))
-    metadata["machine"] = f"{platform.machine()}, {torch.get_num_threads()} threads, torch {torch.__version__}"
-    save_checkpoint(out, architecture, model_config, result.generator, result.discriminator, metadata)
-    result.run_state.save(out)
-    save_png(to_pil(event.preview[None])[0], out / "samples.png", {"seeds": "0-15", "model": out.name})
-    write_training_record(out, metadata)
-    print(f"saved {out}: {metadata['steps']} steps in {metadata['seconds']} s ({metadata['stopped_by']})")
+    save_run(
+        out, result, event.preview, {"command": command, "data": " ".join(args.data), "data_shape": list(data.shape)}
+    )
+    meta = result.metadata
+    print(f"saved {out}: {meta['steps']} steps in {meta['seconds']} s ({meta['stopped_by']})")
     return 0
-
-
-def write_training_record(folder: Path, metadata: dict) -> Path:
-    """A short human-readable TRAINING.md beside the weights: command, data, steps, time, machine."""
-    config = metadata.get("train_config", {})
-    lines = [
-        f"# How `{folder.name}` was trained",
-        "",
-        f"- command: `{metadata.get('command', '?')}`",
-        f"- data: {metadata.get('data', '?')} ({metadata.get('dataset_size', '?')} images, tensor shape "
-        f"{metadata.get('data_shape', '?')})",
-        f"- steps: {metadata.get('steps')} ({metadata.get('images_seen')} images seen), stopped by "
-        f"{metadata.get('stopped_by')}",
-        f"- time: {metadata.get('seconds')} s on {metadata.get('device')} ({metadata.get('machine', '?')})",
-        f"- loss {config.get('loss')}, batch {config.get('batch_size')}, "
-        f"lr G/D {config.get('lr_g')}/{config.get('lr_d')}, DiffAugment '{config.get('augment')}', "
-        f"EMA half-life {config.get('ema_half_life_images')} images",
-        "",
-        "`samples.png`: seeds 0-15 from the EMA generator; `previews/`: the same fixed seeds during training.",
-    ]
-    path = folder / "TRAINING.md"
-    path.write_text("\n".join(lines) + "\n")
-    return path
 
 
 def run_info(args: argparse.Namespace) -> int:
