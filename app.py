@@ -38,6 +38,7 @@ from gan.config import MAX_SEED, GenerateConfig, InterpolateConfig, parse_seed_l
 from gan.data import load_image_folder
 from gan.errors import GanError
 from gan.images import make_grid, save_gif, save_png, to_pil, upscale
+from gan.metrics import evaluate_generator
 from gan.models import get_architecture
 from gan.runs import save_run, zip_run
 from gan.sampling import generate, interpolate
@@ -305,6 +306,17 @@ def health_markdown(event: TrainEvent) -> str:
     )
 
 
+def quality_markdown(quality: dict[str, dict[str, float]]) -> str:
+    """Generated-vs-real numbers beside the real-vs-real floor (fixed random CNN features)."""
+    rows = [("FD", "fd", "lower"), ("KID x1000", "kid_x1000", "lower"), ("precision", "precision", "higher"),
+            ("recall", "recall", "higher"), ("coverage", "coverage", "higher"),
+            ("nearest training image (px)", "nn_distance", "near the floor; far lower = copying")]  # fmt: skip
+    lines = ["| quality (random-CNN features) | generated | real vs real | better |", "|---|---|---|---|"]
+    for label, key, better in rows:
+        lines.append(f"| {label} | {quality['generated'][key]:.3g} | {quality['real_floor'][key]:.3g} | {better} |")
+    return "\n".join(lines)
+
+
 def build_finetune_tab(cache: ModelCache, session: gr.State, generate_model: gr.Dropdown) -> None:
     """Upload images, pick a start, train with live previews; the result joins this visitor's models."""
     defaults = TrainConfig()
@@ -403,13 +415,16 @@ def build_finetune_tab(cache: ModelCache, session: gr.State, generate_model: gr.
                        pd.DataFrame(losses[-PLOT_MAX_ROWS:]), pd.DataFrame(outputs[-PLOT_MAX_ROWS:]),
                        gr.skip(), gr.skip(), gr.skip())  # fmt: skip
         assert event is not None and event.result is not None
+        progress(1.0, desc="measuring quality")
+        quality = evaluate_generator(event.result.generator, data)
         name = f"my-{architecture}-{len(session_['models']) + 1}"
         folder = save_run(fresh_run_dir() / name, event.result, event.preview,
                           {"command": "GAN studio Fine-tune tab", "data": report.summary().splitlines()[0],
-                           "data_shape": list(data.shape)})  # fmt: skip
+                           "data_shape": list(data.shape), "quality": quality})  # fmt: skip
         session_["models"][name] = str(folder)
         session_["last_run"] = str(folder)
         done = "  \n".join([*event.notes, f"Saved as **{name}**: pick it in the Generate tab, or download it below."])
+        done += "\n\n" + quality_markdown(quality)
         yield (to_pil(event.preview[None])[0], health_markdown(event), done,
                pd.DataFrame(losses[-PLOT_MAX_ROWS:]), pd.DataFrame(outputs[-PLOT_MAX_ROWS:]), str(zip_run(folder)),
                gr.Dropdown(choices=model_choices(session_), value=name), session_)  # fmt: skip
