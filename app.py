@@ -15,29 +15,38 @@ import os
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 
+import spaces  # ZeroGPU: must be imported before anything touches CUDA (torch included)
+
+# isort: split
 import argparse
 import functools
+import inspect
 import random
 import re
 import shutil
 import tempfile
 import time
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import gradio as gr
-import spaces
 import torch
 
 from gan.card import write_bundle
+from gan.checkpoint import Checkpoint, load_checkpoint
 from gan.config import MAX_SEED, GenerateConfig, InterpolateConfig, parse_seed_list
+from gan.data import load_image_folder
 from gan.errors import GanError, HubError
 from gan.hub import browse, pull, push
 from gan.hub import endpoint as hub_endpoint
 from gan.images import make_grid, save_gif, save_png, to_pil, upscale
+from gan.metrics import evaluate_generator
+from gan.models import get_architecture
+from gan.runs import save_run, zip_run
 from gan.sampling import generate, interpolate
+from gan.train import RunState, TrainConfig, TrainEvent, train
 from gan.zoo import DEFAULT_MODEL, ModelCache, embedded_models, resolve_model
 
 OUTPUT_ROOT = Path(tempfile.gettempdir()) / "gan-studio-outputs"
@@ -48,7 +57,17 @@ LICENSES = ["inherit", "apache-2.0", "mit", "cc-by-4.0", "cc-by-sa-4.0", "cc-by-
 
 
 def user_errors(handler: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn the package's typed errors into a gr.Error message for the visitor."""
+    """Turn the package's typed errors into a gr.Error message for the visitor (plain and generator handlers)."""
+    if inspect.isgeneratorfunction(handler):
+
+        @functools.wraps(handler)
+        def streaming(*args: Any, **kwargs: Any) -> Iterator[Any]:
+            try:
+                yield from handler(*args, **kwargs)
+            except GanError as error:
+                raise gr.Error(str(error)) from error
+
+        return streaming
 
     @functools.wraps(handler)
     def wrapped(*args: Any, **kwargs: Any) -> Any:
@@ -218,7 +237,7 @@ def build_app(cache: ModelCache | None = None, oauth: bool | None = None) -> gr.
     @user_errors
     def on_pull(
         source: str, revision: str, token_text: str, session: dict[str, Any], oauth_token: gr.OAuthToken | None
-    ) -> tuple[str, dict[str, Any], dict[str, Any], dict[str, Any]]:
+    ) -> tuple[str, dict[str, Any], dict[str, Any], dict[str, Any], dict[str, Any]]:
         result = pull(
             source, (revision or "").strip() or None, visitor_token(token_text, oauth_token), allow_local=False
         )
@@ -233,10 +252,15 @@ def build_app(cache: ModelCache | None = None, oauth: bool | None = None) -> gr.
         choices = model_choices(session)
         return (
             report,
-            gr.update(choices=choices, value=result.name),
-            gr.update(choices=choices, value=result.name),
+            gr.update(choices=choices, value=result.name),  # Generate
+            gr.update(choices=[*FROM_SCRATCH, *choices]),  # Fine-tune's "Start from"
+            gr.update(choices=choices, value=result.name),  # Push
             session,
         )
+
+    def on_hub_open(session: dict[str, Any]) -> dict[str, Any]:
+        """Models fine-tuned since the tab was last shown join the push list."""
+        return gr.update(choices=model_choices(session))
 
     @user_errors
     def on_package(name: str, repo: str, with_discriminator: bool, license: str, session: dict[str, Any]) -> str:
@@ -325,10 +349,10 @@ def build_app(cache: ModelCache | None = None, oauth: bool | None = None) -> gr.
                         walk_grid = gr.Image(label="Frames", type="filepath", format="png", interactive=False)
                     walk_files = gr.File(label="Download (GIF, frame grid)", file_count="multiple")
             with gr.Tab("Fine-tune", id="finetune"):
-                gr.Markdown("Fine-tuning on your own images is not available yet in this version.")
+                finetune_start = build_finetune_tab(cache, session, model)
             with gr.Tab("Style transfer", id="style"):
                 gr.Markdown("Style transfer is not available yet in this version.")
-            with gr.Tab("Hub", id="hub"):
+            with gr.Tab("Hub", id="hub") as hub_tab:
                 gr.Markdown(
                     "Load a community GAN from the Hugging Face Hub into this session, or push one of your models "
                     "to your account with a model card. Formats: GAN studio and HugGAN DCGAN checkpoints; "
@@ -396,11 +420,12 @@ def build_app(cache: ModelCache | None = None, oauth: bool | None = None) -> gr.
             api_name="browse_hub",
         )
         hub_list.input(on_pick, hub_list, hub_repo, api_name="pick_checkpoint")
+        hub_tab.select(on_hub_open, session, push_model, api_name="hub_models")
         gr.on(
             [pull_button.click, hub_repo.submit],
             on_pull,
             [hub_repo, hub_revision, hub_token, session],
-            [pull_report, model, push_model, session],
+            [pull_report, model, finetune_start, push_model, session],
             api_name="pull_model",
         )
         push_button.click(
@@ -423,6 +448,195 @@ def build_app(cache: ModelCache | None = None, oauth: bool | None = None) -> gr.
         )
     demo.queue(default_concurrency_limit=1, max_size=64)
     return demo
+
+
+FROM_SCRATCH = {  # Fine-tune tab "start from" choices that build a new pair instead of loading one
+    "DCGAN from scratch": "dcgan",
+    "FastGAN from scratch (few-shot, 64 px and up)": "fastgan",
+}
+RUNS_ROOT = Path(tempfile.gettempdir()) / "gan-studio-runs"
+RUN_MAX_AGE_S = 24 * 3600
+PLOT_MAX_ROWS = 3000
+
+
+def fresh_run_dir() -> Path:
+    """A new folder for one fine-tuning run; prunes runs older than RUN_MAX_AGE_S."""
+    RUNS_ROOT.mkdir(parents=True, exist_ok=True)
+    cutoff = time.time() - RUN_MAX_AGE_S
+    for old in RUNS_ROOT.iterdir():
+        if old.is_dir() and old.stat().st_mtime < cutoff:
+            shutil.rmtree(old, ignore_errors=True)
+    return Path(tempfile.mkdtemp(dir=RUNS_ROOT))
+
+
+def training_gpu_seconds(data: torch.Tensor, model_config: Any, config: TrainConfig, *args: Any) -> int:
+    """ZeroGPU duration: the time budget plus room for start-up and saving."""
+    return int(config.time_budget_s) + 60
+
+
+@spaces.GPU(duration=training_gpu_seconds)
+def run_training(
+    data: torch.Tensor,
+    model_config: Any,
+    config: TrainConfig,
+    architecture: str,
+    init: Checkpoint | None,
+    resume: RunState | None,
+    control: dict[str, bool],
+) -> Iterator[TrainEvent]:
+    # On ZeroGPU this runs in a forked worker: `control` is a copy there, so Stop acts through Cancel.
+    yield from train(data, model_config, config, None, lambda: bool(control.get("stop")), architecture, init, resume)
+
+
+def health_markdown(event: TrainEvent) -> str:
+    h = event.health
+    badges = " · ".join(f"**{badge}**" for badge in h.badges())
+    return (
+        f"{badges}  \nstep {event.step}, {event.elapsed_s:.0f} s · r_t {h.r_t:+.2f} · augmentation "
+        f"{h.augment_strength:.2f} · preview diversity {h.diversity:.3f} · D steps skipped {h.d_steps_skipped}"
+    )
+
+
+def quality_markdown(quality: dict[str, dict[str, float]]) -> str:
+    """Generated-vs-real numbers beside the real-vs-real floor (fixed random CNN features)."""
+    rows = [("FD", "fd", "lower"), ("KID x1000", "kid_x1000", "lower"), ("precision", "precision", "higher"),
+            ("recall", "recall", "higher"), ("coverage", "coverage", "higher"),
+            ("nearest training image (px)", "nn_distance", "near the floor; far lower = copying")]  # fmt: skip
+    lines = ["| quality (random-CNN features) | generated | real vs real | better |", "|---|---|---|---|"]
+    for label, key, better in rows:
+        lines.append(f"| {label} | {quality['generated'][key]:.3g} | {quality['real_floor'][key]:.3g} | {better} |")
+    return "\n".join(lines)
+
+
+def build_finetune_tab(cache: ModelCache, session: gr.State, generate_model: gr.Dropdown) -> gr.Dropdown:
+    """Upload images, pick a start, train with live previews; the result joins this visitor's models.
+
+    Returns the "Start from" dropdown, so other tabs (the Hub's pulls) can add this visitor's models to it.
+    """
+    defaults = TrainConfig()
+    control = gr.State({"stop": False})  # per visitor: Stop sets it, the running loop reads it
+    gr.Markdown(
+        "Train a GAN on your own images (10 or more; 100+ is better). Start from scratch or fine-tune a model; "
+        "the result appears in the Generate tab's model list and can be downloaded."
+    )
+    with gr.Row():
+        with gr.Column():
+            uploads = gr.File(
+                label="Training images: image files or a zip/tar archive",
+                file_count="multiple",
+            )  # no file_types filter: gan.data reports each file it skips, and why
+            start = gr.Dropdown(
+                [*FROM_SCRATCH, *embedded_models()], value="DCGAN from scratch", label="Start from",
+                allow_custom_value=True,
+            )  # fmt: skip
+            with gr.Row():
+                resolution = gr.Dropdown([32, 64, 128, 256], value=64, label="Resolution (from scratch)")
+                colour = gr.Radio(["colour", "greyscale"], value="colour", label="Images (from scratch)")
+            minutes = gr.Slider(0.5, 10, 2, step=0.5, label="Time budget (minutes)")
+            resume = gr.Checkbox(False, label="Resume my last run (same images)")
+            with gr.Accordion("Advanced settings", open=False):
+                steps = gr.Number(100_000, precision=0, label="Step budget for this run")
+                batch = gr.Slider(4, 128, 32, step=4, label="Batch size")
+                lr_g = gr.Number(defaults.lr_g, label="Generator learning rate")
+                lr_d = gr.Number(defaults.lr_d, label="Discriminator learning rate (TTUR: above G's)")
+                loss = gr.Radio(["hinge", "nonsaturating"], value=defaults.loss, label="Loss")
+                augment = gr.Textbox(
+                    defaults.augment, label="DiffAugment: auto, none (empty), or color,translation,cutout"
+                )
+                seed = gr.Number(0, precision=0, label="Seed")
+            with gr.Row():
+                train_button = gr.Button("Train", variant="primary")
+                stop_button = gr.Button("Stop (keep weights)")
+                cancel_button = gr.Button("Cancel", variant="stop")
+        with gr.Column():
+            preview = gr.Image(label="Fixed-seed preview (EMA generator)", format="png", type="pil",
+                               interactive=False, elem_id="train-preview")  # fmt: skip
+            health = gr.Markdown(elem_id="train-health")
+            status = gr.Markdown(elem_id="train-status")
+            loss_plot = gr.LinePlot(x="step", y="value", color="series", label="Losses")
+            d_plot = gr.LinePlot(x="step", y="value", color="series", label="Mean D logit: real vs generated")
+            download = gr.File(label="Trained model (zip: safetensors, config, samples, record)")
+
+    @user_errors
+    def on_train(
+        files: list[str] | None, start_name: str, res: int, colour_mode: str, minutes_: float, steps_: float,
+        batch_: float, lr_g_: float, lr_d_: float, loss_: str, augment_: str, seed_: float, resume_: bool,
+        session_: dict[str, Any], control_: dict[str, bool], progress=gr.Progress(),
+    ) -> Iterator[tuple[Any, ...]]:  # fmt: skip
+        import pandas as pd
+
+        if not files:
+            raise GanError("upload some training images first (image files or a zip/tar archive)")
+        run_state, init = None, None
+        if resume_:
+            if not session_.get("last_run"):
+                raise GanError("there is no earlier run in this session to resume")
+            run_state = RunState.load(session_["last_run"])
+            architecture, model_config = run_state.architecture, run_state.model_config
+        elif start_name in FROM_SCRATCH:
+            architecture = FROM_SCRATCH[start_name]
+            shape = {"resolution": int(res), "channels": 3 if colour_mode == "colour" else 1}
+            model_config = get_architecture(architecture).config_class(**shape)
+        else:
+            init = load_checkpoint(model_folder(start_name, session_), with_discriminator=True)
+            architecture, model_config = init.architecture, init.config
+        config = TrainConfig(
+            steps=(run_state.step if run_state else 0) + _as_int(steps_, "step budget"),
+            time_budget_s=float(minutes_) * 60,
+            batch_size=_as_int(batch_, "batch size"),
+            lr_g=float(lr_g_),
+            lr_d=float(lr_d_),
+            loss=loss_,
+            augment=(augment_ or "").strip(),
+            seed=_as_int(seed_, "seed"),
+            preview_every_s=2.0,
+        )
+        data, report = load_image_folder(files, model_config.resolution, model_config.channels)
+        control_["stop"] = False
+        intro = f"Training {architecture} at {model_config.resolution} px on {report.summary()}".replace("\n", "  \n")
+        yield gr.skip(), "starting...", intro, gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
+        losses, outputs = [], []
+        event = None
+        for event in run_training(data, model_config, config, architecture, init, run_state, control_):
+            losses += [{"step": event.step, "value": v, "series": f"loss {k}"} for k, v in event.losses.items()]
+            outputs += [{"step": event.step, "value": event.d_real, "series": "D(real)"},
+                        {"step": event.step, "value": event.d_fake, "series": "D(fake)"}]  # fmt: skip
+            progress(min(event.elapsed_s / config.time_budget_s, 1.0), desc=f"step {event.step}")
+            if event.result is None:
+                image = to_pil(event.preview[None])[0] if event.preview is not None else gr.skip()
+                notes = "  \n".join(event.notes)
+                yield (image, health_markdown(event), notes or gr.skip(),
+                       pd.DataFrame(losses[-PLOT_MAX_ROWS:]), pd.DataFrame(outputs[-PLOT_MAX_ROWS:]),
+                       gr.skip(), gr.skip(), gr.skip())  # fmt: skip
+        assert event is not None and event.result is not None
+        progress(1.0, desc="measuring quality")
+        quality = evaluate_generator(event.result.generator, data)
+        name = f"my-{architecture}-{len(session_['models']) + 1}"
+        folder = save_run(fresh_run_dir() / name, event.result, event.preview,
+                          {"command": "GAN studio Fine-tune tab", "data": report.summary().splitlines()[0],
+                           "data_shape": list(data.shape), "quality": quality})  # fmt: skip
+        session_["models"][name] = str(folder)
+        session_["last_run"] = str(folder)
+        done = "  \n".join([*event.notes, f"Saved as **{name}**: pick it in the Generate tab, or download it below."])
+        done += "\n\n" + quality_markdown(quality)
+        yield (to_pil(event.preview[None])[0], health_markdown(event), done,
+               pd.DataFrame(losses[-PLOT_MAX_ROWS:]), pd.DataFrame(outputs[-PLOT_MAX_ROWS:]), str(zip_run(folder)),
+               gr.Dropdown(choices=model_choices(session_), value=name), session_)  # fmt: skip
+
+    def request_stop(control_: dict[str, bool]) -> str:
+        control_["stop"] = True
+        return "Stopping after this step; the weights so far will be kept..."
+
+    train_event = train_button.click(
+        on_train,
+        [uploads, start, resolution, colour, minutes, steps, batch, lr_g, lr_d, loss, augment, seed, resume, session,
+         control],
+        [preview, health, status, loss_plot, d_plot, download, generate_model, session],
+        api_name="train", concurrency_id="train", concurrency_limit=1,
+    )  # fmt: skip
+    stop_button.click(request_stop, control, status, api_name="stop_training", queue=False)
+    cancel_button.click(None, None, None, cancels=[train_event], api_name="cancel_training")
+    return start
 
 
 def _as_int(value: float | int | None, name: str) -> int:

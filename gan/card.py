@@ -67,6 +67,30 @@ def _table(rows: list[tuple[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def _number(value: Any) -> str:
+    return f"{value:.4g}" if isinstance(value, float) else str(value if value is not None else "")
+
+
+def _quality(meta: dict[str, Any]) -> str:
+    """The run's quality numbers: gan.metrics' report (generated vs the real-vs-real floor), or loose keys."""
+    report = meta.get("quality")
+    if isinstance(report, dict) and isinstance(report.get("generated"), dict):
+        floor = report.get("real_floor") if isinstance(report.get("real_floor"), dict) else {}
+        rows = [
+            f"| {key} | {_number(value)} | {_number(floor.get(key))} |" for key, value in report["generated"].items()
+        ]
+        return "\n".join([
+            "Measured after training on features of a fixed random CNN, not Inception: compare each number with "
+            "the real-vs-real floor beside it, not with published FIDs.", "",
+            "| metric | generated vs real | real vs real (floor) |", "|---|---|---|", *rows,
+        ])  # fmt: skip
+    loose = {key: meta[key] for key in QUALITY_KEYS if key in meta}
+    for group in ("metrics", "health"):
+        if isinstance(meta.get(group), dict):
+            loose.update({f"{group}.{key}": value for key, value in sorted(meta[group].items())})
+    return _table(list(loose.items())) if loose else "No quality numbers were recorded for this checkpoint."
+
+
 def model_card(
     checkpoint: Checkpoint,
     repo_id: str,
@@ -106,11 +130,7 @@ def model_card(
         parts.append("No training record came with this checkpoint.")
 
     parts.append("\n## Quality\n")
-    quality = {key: meta[key] for key in QUALITY_KEYS if key in meta}
-    for group in ("metrics", "health"):
-        if isinstance(meta.get(group), dict):
-            quality.update({f"{group}.{key}": value for key, value in sorted(meta[group].items())})
-    parts.append(_table(list(quality.items())) if quality else "No quality numbers were recorded for this checkpoint.")
+    parts.append(_quality(meta))
 
     files = f"`{CONFIG_NAME}` + `{WEIGHTS_NAME}` (generator)"
     if with_discriminator:
@@ -163,8 +183,10 @@ def write_bundle(
     images = generate(checkpoint.generator, SAMPLE_SEEDS, device="cpu")  # (16, C, H, W)
     grid = upscale(to_pil(make_grid(images, columns=4)[None])[0], 512)
     save_png(grid, out / SAMPLES_NAME, {"model": repo_id, "seeds": "0-15", "truncation": 1.0})
-    card = model_card(
-        checkpoint, repo_id, source=read_source(folder), license=license, with_discriminator=with_discriminator
-    )
+    source = read_source(folder)
+    parent = checkpoint.metadata.get("fine_tuned_from")
+    if not source and isinstance(parent, str) and parent:  # fine-tuned from a pulled model: credit it
+        source = read_source(parent)
+    card = model_card(checkpoint, repo_id, source=source, license=license, with_discriminator=with_discriminator)
     (out / "README.md").write_text(card, encoding="utf-8")
     return [*written, SAMPLES_NAME, "README.md"]

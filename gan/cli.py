@@ -140,16 +140,10 @@ def run_generate(args: argparse.Namespace) -> int:
 
 
 def run_train(args: argparse.Namespace, argv: Sequence[str] | None) -> int:
-    import platform
-
-    import torch
-    from tqdm import tqdm
-
-    from gan.checkpoint import load_checkpoint, save_checkpoint
+    from gan.checkpoint import load_checkpoint
     from gan.data import BUILTIN_DATASETS, load_builtin, load_image_folder
-    from gan.images import save_png, to_pil
     from gan.models import get_architecture
-    from gan.train import RunState, train
+    from gan.train import RunState
     from gan.zoo import resolve_model
 
     out = Path(args.out)
@@ -181,50 +175,69 @@ def run_train(args: argparse.Namespace, argv: Sequence[str] | None) -> int:
     else:
         data, report = load_image_folder(args.data, model_config.resolution, model_config.channels)
         print(report.summary(), file=sys.stderr)
-    (out / "previews").mkdir(parents=True, exist_ok=True)
+    device, rank = start_distributed(args.device)  # under torchrun: one process per GPU (or CPU, gloo)
+    try:
+        return _train_and_save(args, argv, data, model_config, config, device, rank, architecture, init, resume)
+    finally:
+        if rank is not None:
+            import torch.distributed
+
+            torch.distributed.destroy_process_group()
+
+
+def start_distributed(device: str) -> tuple[str, int | None]:
+    """Join the torchrun process group when WORLD_SIZE > 1: NCCL on GPUs, gloo on CPUs."""
+    import os
+
+    if int(os.environ.get("WORLD_SIZE", "1")) <= 1:
+        return device, None
+    import torch
+    import torch.distributed
+
+    use_cuda = torch.cuda.is_available() and device in ("auto", "cuda")
+    torch.distributed.init_process_group("nccl" if use_cuda else "gloo")
+    if use_cuda:
+        local_rank = int(os.environ.get("LOCAL_RANK", "0"))
+        torch.cuda.set_device(local_rank)
+        return f"cuda:{local_rank}", torch.distributed.get_rank()
+    return "cpu", torch.distributed.get_rank()
+
+
+def _train_and_save(args, argv, data, model_config, config, device, rank, architecture, init, resume) -> int:
+    from tqdm import tqdm
+
+    from gan.images import save_png, to_pil
+    from gan.metrics import evaluate_generator
+    from gan.runs import save_run
+    from gan.train import train
+
+    out = Path(args.out)
+    lead = not rank  # rank 0 (or a single process) writes files and reports
+    if lead:
+        (out / "previews").mkdir(parents=True, exist_ok=True)
     result = None
-    with tqdm(total=config.steps, initial=resume.step if resume else 0, desc="train", unit="step") as bar:
-        for event in train(data, model_config, config, args.device, None, architecture, init, resume):
+    initial = resume.step if resume else 0
+    with tqdm(total=config.steps, initial=initial, desc="train", unit="step", disable=not lead) as bar:
+        for event in train(data, model_config, config, device, None, architecture, init, resume):
             bar.update(event.step - bar.n)
             bar.set_postfix(d=f"{event.losses['d']:.3f}", g=f"{event.losses['g']:.3f}", r_t=f"{event.health.r_t:.2f}")
-            for note in event.notes:
+            for note in event.notes if lead else []:
                 tqdm.write(note, file=sys.stderr)
-            if event.preview is not None:
+            if event.preview is not None and lead:
                 save_png(to_pil(event.preview[None])[0], out / "previews" / f"step{event.step:06d}.png")
             result = event.result or result
     assert result is not None and event.preview is not None
+    if not lead:
+        return 0
     command = "python -m gan " + shlex.join(list(argv) if argv is not None else sys.argv[1:])
-    metadata = dict(result.metadata, command=command, data=" ".join(args.data), data_shape=list(data.shape))
-    metadata["machine"] = f"{platform.machine()}, {torch.get_num_threads()} threads, torch {torch.__version__}"
-    save_checkpoint(out, architecture, model_config, result.generator, result.discriminator, metadata)
-    result.run_state.save(out)
-    save_png(to_pil(event.preview[None])[0], out / "samples.png", {"seeds": "0-15", "model": out.name})
-    write_training_record(out, metadata)
-    print(f"saved {out}: {metadata['steps']} steps in {metadata['seconds']} s ({metadata['stopped_by']})")
+    quality = evaluate_generator(result.generator, data)
+    extra = {"command": command, "data": " ".join(args.data), "data_shape": list(data.shape), "quality": quality}
+    save_run(out, result, event.preview, extra)
+    for key in ("fd", "kid_x1000", "precision", "recall", "coverage", "nn_distance"):
+        print(f"  {key}: {quality['generated'][key]:.4g} (real vs real: {quality['real_floor'][key]:.4g})")
+    meta = result.metadata
+    print(f"saved {out}: {meta['steps']} steps in {meta['seconds']} s ({meta['stopped_by']})")
     return 0
-
-
-def write_training_record(folder: Path, metadata: dict) -> Path:
-    """A short human-readable TRAINING.md beside the weights: command, data, steps, time, machine."""
-    config = metadata.get("train_config", {})
-    lines = [
-        f"# How `{folder.name}` was trained",
-        "",
-        f"- command: `{metadata.get('command', '?')}`",
-        f"- data: {metadata.get('data', '?')} ({metadata.get('dataset_size', '?')} images, tensor shape "
-        f"{metadata.get('data_shape', '?')})",
-        f"- steps: {metadata.get('steps')} ({metadata.get('images_seen')} images seen), stopped by "
-        f"{metadata.get('stopped_by')}",
-        f"- time: {metadata.get('seconds')} s on {metadata.get('device')} ({metadata.get('machine', '?')})",
-        f"- loss {config.get('loss')}, batch {config.get('batch_size')}, "
-        f"lr G/D {config.get('lr_g')}/{config.get('lr_d')}, DiffAugment '{config.get('augment')}', "
-        f"EMA half-life {config.get('ema_half_life_images')} images",
-        "",
-        "`samples.png`: seeds 0-15 from the EMA generator; `previews/`: the same fixed seeds during training.",
-    ]
-    path = folder / "TRAINING.md"
-    path.write_text("\n".join(lines) + "\n")
-    return path
 
 
 def run_info(args: argparse.Namespace) -> int:

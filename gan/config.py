@@ -29,8 +29,8 @@ class DCGANConfig:
     resolution: int = 32  # output side in pixels: a power of two, 32..256
     channels: int = 1  # 1 = greyscale, 3 = RGB
     latent_dim: int = 100  # size of z, the generator's input
-    width: int = 32  # feature channels at full resolution; each halving of size doubles them
-    max_width: int = 256  # cap on feature channels at the coarse end
+    width: int = 16  # feature channels at full resolution; each halving of size doubles them
+    max_width: int = 128  # cap on feature channels at the coarse end (small enough to train on a CPU)
 
     def __post_init__(self) -> None:
         _check_power_of_two("resolution", self.resolution, 32, 256)
@@ -61,7 +61,7 @@ class FastGANConfig:
     channels: int = 3
     latent_dim: int = 128
     width: int = 16  # feature channels at full resolution; doubling per halving
-    max_width: int = 256
+    max_width: int = 128
 
     def __post_init__(self) -> None:
         _check_power_of_two("resolution", self.resolution, 64, 256)

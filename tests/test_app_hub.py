@@ -8,7 +8,7 @@ from pathlib import Path
 import gradio as gr
 import pytest
 import torch
-from gradio_client import Client
+from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError
 from hub_repos import card, folder_files, huggan_bin_files, trained_sprint_generator
 from hub_server import ALICE, MALLORY
@@ -25,10 +25,11 @@ pytestmark = pytest.mark.app
 def test_a_pulled_model_is_in_this_visitors_generate_list_and_nobody_elses(hub, app_url):
     hub.add_repo("huggan/dcgan-app", huggan_bin_files(trained_sprint_generator(), license="mit"))
     visitor, stranger = Client(app_url, verbose=False), Client(app_url, verbose=False)
-    report, generate_list, _push_list = visitor.predict("huggan/dcgan-app", "", "", api_name="/pull_model")
+    report, generate_list, finetune_list, _push = visitor.predict("huggan/dcgan-app", "", "", api_name="/pull_model")
     assert "Loaded **huggan/dcgan-app**" in report and "huggan_dcgan, 64x64 RGB, latent 100" in report
     assert "license: mit" in report and generate_list["value"] == "huggan/dcgan-app"
     assert [value for _label, value in generate_list["choices"]] == [DEFAULT_MODEL, "huggan/dcgan-app"]
+    assert "huggan/dcgan-app" in [value for _label, value in finetune_list["choices"]]
 
     gallery, _grid, _zip = visitor.predict("huggan/dcgan-app", 3, 2, 1.0, api_name="/generate")
     with Image.open(gallery[0]["image"]) as image:
@@ -49,7 +50,7 @@ def test_hub_tab_errors_are_messages_and_the_app_keeps_serving(hub, client, tiny
     ]:
         with pytest.raises(AppError, match=message):
             client.predict(source, "", "", api_name="/pull_model")
-    report, _, _ = client.predict("alice/private", "", ALICE, api_name="/pull_model")  # a pasted token works
+    report, *_ = client.predict("alice/private", "", ALICE, api_name="/pull_model")  # a pasted token works
     assert "Loaded **alice/private**" in report
     gallery, _, _ = client.predict(DEFAULT_MODEL, 0, 1, 1.0, api_name="/generate")
     assert len(gallery) == 1
@@ -100,7 +101,14 @@ def test_browse_lists_community_checkpoints(hub, client, tiny_checkpoint):
 def test_hub_endpoints_are_named_and_push_declares_it_takes_a_token(client):
     api = client.view_api(print_info=False, return_format="dict")
     named = api["named_endpoints"]
-    assert {"/pull_model", "/push_model", "/package_checkpoint", "/browse_hub", "/pick_checkpoint"} <= set(named)
+    assert {
+        "/pull_model",
+        "/push_model",
+        "/package_checkpoint",
+        "/browse_hub",
+        "/pick_checkpoint",
+        "/hub_models",
+    } <= set(named)
     assert named["/push_model"]["oauth_token"] == "optional" and not api["unnamed_endpoints"]
 
 
@@ -121,3 +129,24 @@ def test_the_login_button_appears_only_when_oauth_is_configured(hub):
     # Off a real Space, Gradio mocks the login with the machine's own account, asking whoami() while it builds:
     # exactly why the app shows the button only when OAuth is configured.
     assert {path for _, path, _ in hub.requests} == {"/api/whoami-v2"}
+
+
+def test_pull_fine_tune_push_credits_the_base_model_and_reports_quality(hub, app_url, tmp_path):
+    hub.add_repo("huggan/dcgan-base", huggan_bin_files(trained_sprint_generator(), license="cc-by-4.0"))
+    visitor = Client(app_url, verbose=False)
+    visitor.predict("huggan/dcgan-base", "", "", api_name="/pull_model")
+    uploads = []
+    for index in range(10):
+        path = tmp_path / f"up{index}.png"
+        Image.new("RGB", (64, 64), (20 * index, 90, 200 - 15 * index)).save(path)
+        uploads.append(handle_file(str(path)))
+    # files, start, resolution, colour, minutes, steps, batch, lr_g, lr_d, loss, augment, seed, resume
+    outputs = visitor.predict(uploads, "huggan/dcgan-base", 64, "colour", 0.5, 3, 4, 2e-4, 4e-4, "hinge", "", 0,
+                              False, api_name="/train")  # fmt: skip
+    tuned = outputs[-1]["value"]
+    assert tuned.startswith("my-huggan_dcgan")
+    message = visitor.predict(tuned, "tuned", "public", True, "inherit", ALICE, api_name="/push_model")
+    assert "public, created" in message
+    readme = hub.files("alice/tuned")["README.md"].decode()
+    assert "base_model: huggan/dcgan-base" in readme and "license: cc-by-4.0" in readme
+    assert "| precision |" in readme and "real vs real (floor)" in readme and "| steps | 3 |" in readme

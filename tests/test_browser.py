@@ -40,6 +40,28 @@ def test_tabs_for_later_capabilities_are_present(page):
         assert page.get_by_role("tab", name=name).count() == 1
 
 
+def test_finetune_tab_trains_on_uploads_and_streams_a_preview(page, tmp_path):
+    from PIL import Image
+
+    paths = []
+    for index in range(10):
+        path = tmp_path / f"up{index}.png"
+        Image.new("RGB", (48, 48), (25 * index, 100, 200 - 10 * index)).save(path)
+        paths.append(str(path))
+    page.get_by_role("tab", name="Fine-tune").click()
+    page.get_by_label("greyscale").check()
+    page.get_by_label("Resolution (from scratch)").click()
+    page.get_by_role("option", name="32", exact=True).click()
+    page.locator("input[type=file]").first.set_input_files(paths)
+    page.get_by_text("Advanced settings").click()
+    page.get_by_label("Step budget for this run").fill("20")
+    page.get_by_role("button", name="Train", exact=True).click()
+    page.get_by_text("Saved as").wait_for(timeout=120_000)
+    assert page.locator("#train-preview img").count() == 1
+    assert "r_t" in page.locator("#train-health").inner_text()
+    assert "stopped by step budget after 20 steps" in page.locator("#train-status").inner_text()
+
+
 def test_loading_a_hub_model_puts_it_in_the_generate_tab(page, hub):
     from hub_repos import huggan_bin_files, trained_sprint_generator
 
