@@ -555,7 +555,7 @@ def build_finetune_tab(cache: ModelCache, session: gr.State, generate_model: gr.
             status = gr.Markdown(elem_id="train-status")
             loss_plot = gr.LinePlot(x="step", y="value", color="series", label="Losses")
             d_plot = gr.LinePlot(x="step", y="value", color="series", label="Mean D logit: real vs generated")
-            download = gr.File(label="Trained model (zip: safetensors, config, samples, record)")
+            download = gr.File(label="Trained model (zip: safetensors, config, model card, samples, record)")
 
     @user_errors
     def on_train(

@@ -13,13 +13,15 @@ from typing import Any
 
 import torch
 
-from gan.checkpoint import save_checkpoint
+from gan.card import model_card, read_source
+from gan.checkpoint import load_checkpoint, save_checkpoint
 from gan.images import save_png, to_pil
 from gan.train import TrainResult
 
 
 def save_run(folder: str | Path, result: TrainResult, samples: torch.Tensor, extra: dict[str, Any]) -> Path:
-    """Write the run: config.json + model.safetensors (+ discriminator/), run_state.pt, samples.png, TRAINING.md.
+    """Write the run: config.json + model.safetensors (+ discriminator/), run_state.pt, samples.png,
+    TRAINING.md and a model card (README.md) ready for the Hub.
 
     samples: the final (C, H, W) preview grid in [0, 1]. extra: record fields (command, data description...).
     """
@@ -30,6 +32,9 @@ def save_run(folder: str | Path, result: TrainResult, samples: torch.Tensor, ext
     result.run_state.save(folder)
     save_png(to_pil(samples[None])[0], folder / "samples.png", {"seeds": "0-15", "model": folder.name})
     write_training_record(folder, metadata)
+    checkpoint = load_checkpoint(folder, with_discriminator=True)
+    card = model_card(checkpoint, f"your-name/{folder.name}", source=read_source(folder), with_discriminator=True)
+    (folder / "README.md").write_text(card, encoding="utf-8")
     return folder
 
 
