@@ -79,14 +79,19 @@ def user_errors(handler: Callable[..., Any]) -> Callable[..., Any]:
     return wrapped
 
 
-def fresh_output_dir() -> Path:
-    """A new folder for one request's files; prunes folders older than OUTPUT_MAX_AGE_S."""
-    OUTPUT_ROOT.mkdir(parents=True, exist_ok=True)
-    cutoff = time.time() - OUTPUT_MAX_AGE_S
-    for old in OUTPUT_ROOT.iterdir():
+def fresh_dir(root: Path, max_age_s: float) -> Path:
+    """A new folder under `root`; first removes the folders there older than `max_age_s`."""
+    root.mkdir(parents=True, exist_ok=True)
+    cutoff = time.time() - max_age_s
+    for old in root.iterdir():
         if old.is_dir() and old.stat().st_mtime < cutoff:
             shutil.rmtree(old, ignore_errors=True)
-    return Path(tempfile.mkdtemp(dir=OUTPUT_ROOT))
+    return Path(tempfile.mkdtemp(dir=root))
+
+
+def fresh_output_dir() -> Path:
+    """A folder for one request's files (kept OUTPUT_MAX_AGE_S)."""
+    return fresh_dir(OUTPUT_ROOT, OUTPUT_MAX_AGE_S)
 
 
 def model_choices(session: dict[str, Any]) -> list[str]:
@@ -460,13 +465,8 @@ PLOT_MAX_ROWS = 3000
 
 
 def fresh_run_dir() -> Path:
-    """A new folder for one fine-tuning run; prunes runs older than RUN_MAX_AGE_S."""
-    RUNS_ROOT.mkdir(parents=True, exist_ok=True)
-    cutoff = time.time() - RUN_MAX_AGE_S
-    for old in RUNS_ROOT.iterdir():
-        if old.is_dir() and old.stat().st_mtime < cutoff:
-            shutil.rmtree(old, ignore_errors=True)
-    return Path(tempfile.mkdtemp(dir=RUNS_ROOT))
+    """A folder for one fine-tuning run (kept RUN_MAX_AGE_S)."""
+    return fresh_dir(RUNS_ROOT, RUN_MAX_AGE_S)
 
 
 def training_gpu_seconds(data: torch.Tensor, model_config: Any, config: TrainConfig, *args: Any) -> int:

@@ -14,19 +14,19 @@ final Sigmoid is left out (it has no weights) so D returns logits like ours.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
-from typing import Any
+from dataclasses import dataclass
 
 import torch
 from torch import nn
 
+from gan.config import ModelConfig
 from gan.errors import InvalidInputError
 
 RESOLUTION = 64  # fixed by the five transposed convolutions
 
 
 @dataclass(frozen=True)
-class HugGANDCGANConfig:
+class HugGANDCGANConfig(ModelConfig):
     """The sprint's constructor arguments, plus the (fixed) output size that the app shows."""
 
     channels: int = 3  # the sprint's `num_channels`
@@ -34,26 +34,13 @@ class HugGANDCGANConfig:
     hidden_size: int = 64  # feature channels at 32x32; 8x that at 4x4
     resolution: int = RESOLUTION  # not a free parameter: kept so every config can say its size
 
+    label = "HugGAN DCGAN"
+
     def __post_init__(self) -> None:
-        if self.channels not in (1, 3):
-            raise InvalidInputError(f"channels must be 1 or 3, got {self.channels!r}")
-        for name in ("latent_dim", "hidden_size"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 4096:
-                raise InvalidInputError(f"{name} must be an integer from 1 to 4096, got {value!r}")
+        self.check_channels()
+        self.check_sizes("latent_dim", "hidden_size")
         if self.resolution != RESOLUTION:
             raise InvalidInputError(f"the HugGAN DCGAN always makes {RESOLUTION}x{RESOLUTION} images")
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> HugGANDCGANConfig:
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise InvalidInputError(f"unknown HugGAN DCGAN config keys: {', '.join(unknown)}")
-        return cls(**data)
 
     @classmethod
     def from_state_dict(cls, state: dict[str, torch.Tensor]) -> HugGANDCGANConfig:
