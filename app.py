@@ -52,6 +52,7 @@ from gan.zoo import DEFAULT_MODEL, ModelCache, embedded_models, resolve_model
 OUTPUT_ROOT = Path(tempfile.gettempdir()) / "gan-studio-outputs"
 OUTPUT_MAX_AGE_S = 3600  # result folders older than this are removed when a new one is made
 UI_MAX_COUNT = 64  # the slider's top; the API accepts up to GenerateConfig's limit
+ZERO_GPU = spaces.config.Config.zero_gpu  # on ZeroGPU every GPU call must go through the queue
 PREVIEW_MIN_SIDE = 256  # small samples (32 px) are upscaled with nearest-neighbour for display
 LICENSES = ["inherit", "apache-2.0", "mit", "cc-by-4.0", "cc-by-sa-4.0", "cc-by-nc-4.0", "openrail", "other"]
 
@@ -416,7 +417,9 @@ def build_app(cache: ModelCache | None = None, oauth: bool | None = None) -> gr.
             concurrency_id="gpu",
             concurrency_limit=1,
         )
-        grid_only.click(on_grid, [model, seed, count, truncation, session], grid_image, api_name="grid")
+        grid_only.click(  # cheap: off ZeroGPU it skips the queue, so it never waits behind a training run
+            on_grid, [model, seed, count, truncation, session], grid_image, api_name="grid", queue=ZERO_GPU
+        )
         gr.on(
             [browse_button.click, hub_search.submit],
             on_browse,
