@@ -81,3 +81,80 @@ def save_gif(frames: Sequence[Image.Image], path: str | Path, frame_ms: int = 80
         comment=comment.encode()[:255],
     )
     return path
+
+
+# Uploads: what a visitor or a CLI user hands in.
+MAX_UPLOAD_BYTES = 64 << 20  # files larger than 64 MiB are refused before decoding
+MAX_UPLOAD_PIXELS = 80_000_000  # more pixels than this (before downscaling) are refused: decoding needs too much memory
+MAX_INPUT_SIDE = 2048  # longer sides above this are downscaled on load, with a notice
+MIN_INPUT_SIDE = 16  # shorter sides below this are refused: nothing to see or to learn a style from
+
+
+def load_rgb(
+    source: str | Path | Image.Image,
+    name: str = "image",
+    max_side: int = MAX_INPUT_SIDE,
+    min_side: int = MIN_INPUT_SIDE,
+) -> tuple[torch.Tensor, list[str]]:
+    """An uploaded image -> ((3, H, W) floats in [0, 1], notices for the user).
+
+    Non-images, corrupt or truncated files, decompression bombs and tiny images are
+    refused with ImageInputError naming `name`; an image whose longer side passes
+    `max_side` is downscaled to it and a notice says so. Transparency is flattened on
+    white, EXIF rotation applied, greyscale/palette/CMYK/16-bit converted to RGB.
+    """
+    from PIL import ImageOps, UnidentifiedImageError
+
+    from gan.errors import ImageInputError
+
+    notes: list[str] = []
+    if isinstance(source, Image.Image):
+        image = source
+    else:
+        path = Path(source)
+        if not path.is_file():
+            raise ImageInputError(f"{name}: no such file {path.name!r}")
+        if path.stat().st_size > MAX_UPLOAD_BYTES:
+            raise ImageInputError(
+                f"{name} is {path.stat().st_size >> 20} MiB; the limit is {MAX_UPLOAD_BYTES >> 20} MiB"
+            )
+        try:
+            image = Image.open(path)
+        except (UnidentifiedImageError, Image.DecompressionBombError, OSError, ValueError) as error:
+            raise ImageInputError(f"{name} ({path.name}) is not an image this app can read") from error
+    width, height = image.size
+    if width * height > MAX_UPLOAD_PIXELS:
+        raise ImageInputError(f"{name} is {width}×{height} px: more than {MAX_UPLOAD_PIXELS // 1_000_000} megapixels")
+    if min(width, height) < min_side:
+        raise ImageInputError(f"{name} is {width}×{height} px; it needs at least {min_side} px on each side")
+    try:
+        if image.format == "JPEG" and max(width, height) > 2 * max_side:
+            image.draft("RGB", (max_side, max_side))  # decode big JPEGs at a reduced scale: fast and small
+        image.load()
+        image = ImageOps.exif_transpose(image)
+        image = _flatten_to_rgb(image)
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as error:
+        raise ImageInputError(f"{name} is corrupt or truncated: {error.__class__.__name__}") from error
+    if max(image.size) > max_side:
+        scale = max_side / max(image.size)
+        new_size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
+        image = image.resize(new_size, Image.Resampling.LANCZOS)
+        notes.append(f"{name} was {width}×{height} px: downscaled to {new_size[0]}×{new_size[1]} (limit {max_side} px)")
+    array = np.asarray(image, dtype=np.uint8)  # (H, W, 3)
+    return torch.from_numpy(array.copy()).permute(2, 0, 1).float() / 255.0, notes
+
+
+def _flatten_to_rgb(image: Image.Image) -> Image.Image:
+    """Any PIL mode -> RGB; transparent pixels become white, high bit depths are rescaled."""
+    if image.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
+        array = np.asarray(image, dtype=np.float64)
+        low, high = float(array.min()), float(array.max())
+        array = (array - low) / (high - low or 1.0) * 255.0
+        image = Image.fromarray(array.round().astype(np.uint8), mode="L")
+    if image.mode == "P" and "transparency" in image.info:
+        image = image.convert("RGBA")
+    if image.mode in ("RGBA", "LA", "PA", "La", "RGBa"):
+        rgba = image.convert("RGBA")
+        white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        return Image.alpha_composite(white, rgba).convert("RGB")
+    return image.convert("RGB")
