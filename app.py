@@ -153,31 +153,43 @@ def build_app(cache: ModelCache | None = None, style_weights: str | Path | None 
             lines.append(f"trained {meta['steps']} steps in {meta.get('seconds', '?')} s on {meta.get('data', '?')}")
         return "  \n".join(lines)
 
+    def sample(name: str, seed: float, count: float, truncation: float, session: dict[str, Any]):
+        config = GenerateConfig(seed=_as_int(seed, "seed"), count=_as_int(count, "count"), truncation=float(truncation))
+        return config, render_seeds(cache.get(model_folder(name, session)).generator, config)
+
+    def save_grid(name: str, config: GenerateConfig, images: torch.Tensor, out: Path) -> Path:
+        first, last = config.seeds[0], config.seeds[-1]
+        return save_png(
+            upscale(to_pil(make_grid(images)[None])[0], PREVIEW_MIN_SIDE * 2),
+            out / f"{name}_grid_seeds{first}-{last}_psi{config.truncation:g}.png",
+            {"model": name, "seeds": f"{first}-{last}", "truncation": config.truncation},
+        )
+
     @user_errors
     def on_generate(
         name: str, seed: float, count: float, truncation: float, session: dict[str, Any], progress=gr.Progress()
-    ) -> tuple[list[tuple[str, str]], str, list[str]]:
-        config = GenerateConfig(seed=_as_int(seed, "seed"), count=_as_int(count, "count"), truncation=float(truncation))
+    ) -> tuple[list[tuple[str, str]], str, str]:
         progress(0, desc="generating")
-        images = render_seeds(cache.get(model_folder(name, session)).generator, config)
+        config, images = sample(name, seed, count, truncation, session)
         out = fresh_output_dir()
-        gallery, files = [], []
+        gallery = []
         for seed_i, image in zip(config.seeds, to_pil(images), strict=True):
             meta = {"model": name, "seed": seed_i, "truncation": config.truncation}
             path = save_png(image, out / f"{name}_seed{seed_i}_psi{config.truncation:g}.png", meta)
             gallery.append((str(path), f"seed {seed_i}"))
-            files.append(path)
-        grid = upscale(to_pil(make_grid(images)[None])[0], PREVIEW_MIN_SIDE * 2)
-        grid_path = save_png(
-            grid,
-            out / f"{name}_grid_seeds{config.seeds[0]}-{config.seeds[-1]}_psi{config.truncation:g}.png",
-            {"model": name, "seeds": f"{config.seeds[0]}-{config.seeds[-1]}", "truncation": config.truncation},
-        )
-        zip_path = out / f"{name}_seeds{config.seeds[0]}-{config.seeds[-1]}.zip"
+        grid_path = save_grid(name, config, images, out)
+        zip_path = out / f"{name}_seeds{config.seeds[0]}-{config.seeds[-1]}_psi{config.truncation:g}.zip"
         with zipfile.ZipFile(zip_path, "w") as archive:
-            for path in [*files, grid_path]:
-                archive.write(path, path.name)
-        return gallery, str(grid_path), [str(zip_path), str(grid_path)]
+            for path, _caption in gallery:
+                archive.write(path, Path(path).name)
+            archive.write(grid_path, grid_path.name)
+        return gallery, str(grid_path), str(zip_path)
+
+    @user_errors
+    def on_grid(name: str, seed: float, count: float, truncation: float, session: dict[str, Any]) -> str:
+        """API shortcut: only the grid PNG, for scripts that want one picture per call."""
+        config, images = sample(name, seed, count, truncation, session)
+        return str(save_grid(name, config, images, fresh_output_dir()))
 
     @user_errors
     def on_interpolate(
@@ -304,7 +316,9 @@ def build_app(cache: ModelCache | None = None, style_weights: str | Path | None 
         with gr.Tabs():
             with gr.Tab("Generate", id="generate"):
                 with gr.Row():
-                    model = gr.Dropdown(list(embedded_models()), value=DEFAULT_MODEL, label="Model", scale=2)
+                    model = gr.Dropdown(
+                        list(embedded_models()), value=DEFAULT_MODEL, label="Model", scale=2, allow_custom_value=True
+                    )  # custom values: this visitor's own models are checked by model_folder()
                     model_info = gr.Markdown()
                 with gr.Row():
                     seed = gr.Number(defaults.seed, label="First seed", precision=0, minimum=0, maximum=MAX_SEED)
@@ -321,7 +335,8 @@ def build_app(cache: ModelCache | None = None, style_weights: str | Path | None 
                 )
                 with gr.Row():
                     grid_image = gr.Image(label="Grid", format="png", type="filepath", interactive=False)
-                    downloads = gr.File(label="Download (PNG grid, zip of all PNGs)", file_count="multiple")
+                    downloads = gr.File(label="Download all PNGs and the grid (zip)")
+                grid_only = gr.Button(visible=False)  # carries the API-only /grid endpoint
                 with gr.Accordion("Latent interpolation", open=False):
                     with gr.Row():
                         walk_seeds = gr.Textbox(", ".join(map(str, walk_defaults.seeds)), label="Seeds to visit")
@@ -408,6 +423,7 @@ def build_app(cache: ModelCache | None = None, style_weights: str | Path | None 
             concurrency_id="gpu",
             concurrency_limit=1,
         )
+        grid_only.click(on_grid, [model, seed, count, truncation, session], grid_image, api_name="grid")
         walk_button.click(
             on_interpolate,
             [model, walk_seeds, walk_steps, walk_method, walk_loop, truncation, session],

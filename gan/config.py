@@ -54,6 +54,36 @@ class DCGANConfig:
 
 
 @dataclass(frozen=True)
+class FastGANConfig:
+    """Shape of a FastGAN-style few-shot pair (skip-layer excitation, self-supervised D)."""
+
+    resolution: int = 64  # a power of two, 64..256
+    channels: int = 3
+    latent_dim: int = 128
+    width: int = 16  # feature channels at full resolution; doubling per halving
+    max_width: int = 256
+
+    def __post_init__(self) -> None:
+        _check_power_of_two("resolution", self.resolution, 64, 256)
+        if self.channels not in (1, 3):
+            raise InvalidInputError(f"channels must be 1 or 3, got {self.channels!r}")
+        for name in ("latent_dim", "width", "max_width"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or not 1 <= value <= 4096:
+                raise InvalidInputError(f"{name} must be an integer from 1 to 4096, got {value!r}")
+
+    to_dict = DCGANConfig.to_dict
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> FastGANConfig:
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise InvalidInputError(f"unknown FastGAN config keys: {', '.join(unknown)}")
+        return cls(**data)
+
+
+@dataclass(frozen=True)
 class GenerateConfig:
     """What to sample: the Generate tab and `python -m gan generate` share these defaults."""
 

@@ -1,33 +1,49 @@
-"""The GAN training loop: one function that yields events and stops cleanly.
+"""The GAN training loop: one generator function that yields events and stops cleanly.
 
-`train()` is a generator. Every `event_every` steps it yields a TrainEvent with
-losses and discriminator outputs; every `preview_every_s` seconds the event also
-carries a preview grid rendered from fixed noise by the EMA generator (so
-previews are comparable across steps). The last event always carries a
-TrainResult with the EMA generator, whether the run ended by step budget, time
-budget or a stop request.
+`train()` trains from scratch or fine-tunes a pretrained pair. Every
+`event_every` steps it yields a TrainEvent with losses, discriminator outputs
+and health signals; every `preview_every_s` seconds the event also carries a
+preview grid rendered from fixed noise by the EMA generator (comparable across
+steps). The last event always carries a TrainResult with the EMA generator and
+a resumable RunState, whether the run ended by step budget, time budget, a stop
+request or an unrecoverable NaN.
+
+Defences against the usual ways GAN training fails:
+- D wins too fast / overfits small data: DiffAugment on real and fake in both
+  steps, its strength adapted ADA-style from r_t = E[sign(D(real))], D steps
+  skipped while r_t stays above `d_skip_threshold`, spectral norm in D, lazy R1,
+  FreezeD when fine-tuning, TTUR.
+- Mode collapse: the diversity of a fixed latent batch is tracked and an alarm
+  raised when it falls well below its best.
+- Divergence: a NaN/inf loss restores the last good snapshot and halves the
+  learning rates (at most `max_nan_recoveries` times).
 """
 
 from __future__ import annotations
 
 import copy
 import math
+import pickle
 import time
+from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
 import torch
 from torch import nn
 
 from gan.augment import diff_augment, parse_policy
-from gan.config import DCGANConfig
+from gan.checkpoint import Checkpoint
 from gan.device import pick_device
-from gan.errors import InvalidInputError
+from gan.errors import CheckpointError, InvalidInputError
 from gan.images import make_grid
 from gan.losses import LOSSES
 from gan.models import build_discriminator, build_generator
 from gan.sampling import latents_for_seeds
+
+RUN_STATE_NAME = "run_state.pt"
 
 
 @dataclass(frozen=True)
@@ -40,10 +56,20 @@ class TrainConfig:
     beta1: float = 0.0  # Adam betas (0, 0.99): the usual choice with spectral norm
     beta2: float = 0.99
     loss: str = "hinge"  # "hinge" or "nonsaturating"
-    augment: str = "translation"  # DiffAugment policy, e.g. "color,translation,cutout"; "" for none
-    augment_strength: float = 1.0
+    augment: str = "auto"  # DiffAugment policy ("color,translation,cutout"), "" for none, "auto" by data
+    augment_strength: float = 1.0  # starting strength
+    adaptive_augment: bool = True  # ADA-style: move the strength so that r_t stays near ada_target
+    ada_target: float = 0.6  # r_t = E[sign(D(real))] above this raises augmentation, below lowers it
+    ada_speed_images: int = 50_000  # images for the strength to move by 1.0
+    d_skip_threshold: float = 0.95  # r_t above this: D is memorising, skip its update
+    r1_gamma: float = -1.0  # R1 weight; -1 = auto (0.0002 * resolution^2 / batch), 0 = off
+    r1_interval: int = 16  # lazy regularisation: R1 every N steps, scaled by N
     ema_half_life_images: int = 5_000  # EMA of G weights, as a half-life in images seen
     ema_rampup: float = 0.05  # the half-life grows with training: at most rampup * images seen so far
+    freeze_d_layers: int = -1  # FreezeD: lowest D conv layers frozen when fine-tuning; -1 = auto, 0 = none
+    max_nan_recoveries: int = 3
+    snapshot_every: int = 50  # steps between in-memory snapshots for NaN recovery
+    collapse_ratio: float = 0.5  # alarm when preview diversity falls below this share of its best
     preview_every_s: float = 5.0
     preview_count: int = 16
     event_every: int = 10
@@ -58,18 +84,108 @@ class TrainConfig:
             raise InvalidInputError(f"batch_size must be from 1 to 1024, got {self.batch_size!r}")
         if self.loss not in LOSSES:
             raise InvalidInputError(f"loss must be one of {', '.join(LOSSES)}, got {self.loss!r}")
-        parse_policy(self.augment)
+        if self.augment != "auto":
+            parse_policy(self.augment)
         for name in ("lr_g", "lr_d"):
             if not 0 < getattr(self, name) < 1:
                 raise InvalidInputError(f"{name} must be in (0, 1), got {getattr(self, name)!r}")
+        if not 0 <= self.augment_strength <= 1:
+            raise InvalidInputError(f"augment_strength must be in [0, 1], got {self.augment_strength!r}")
+
+
+def auto_augment_policy(dataset_size: int, channels: int) -> str:
+    """DiffAugment policy by data: translation always; colour for RGB; cutout for few-shot sets."""
+    policy = ["color"] if channels == 3 else []
+    policy.append("translation")
+    if dataset_size <= 1000:
+        policy.append("cutout")
+    return ",".join(policy)
+
+
+def auto_r1_gamma(resolution: int, batch_size: int) -> float:
+    """StyleGAN2-ADA's heuristic: gamma grows with the pixel count, shrinks with the batch."""
+    return 0.0002 * resolution**2 / batch_size
+
+
+@dataclass
+class Health:
+    """What the UI shows as badges: each field is a live signal from the loop."""
+
+    r_t: float = 0.0  # E[sign(D(real))] over recent steps: 1 = D sure of every real image
+    augment_strength: float = 0.0
+    d_skipping: bool = False  # D updates skipped because it is memorising
+    d_steps_skipped: int = 0
+    diversity: float = 0.0  # mean pairwise distance of the fixed-noise previews
+    collapse_risk: bool = False
+    nan_recoveries: int = 0
+
+    def badges(self) -> list[str]:
+        badges = []
+        if self.d_skipping:
+            badges.append("discriminator winning: skipping D steps")
+        elif self.r_t > 0.8:
+            badges.append("discriminator confident: augmentation raised")
+        if self.collapse_risk:
+            badges.append("collapse risk: samples are losing diversity")
+        if self.nan_recoveries:
+            badges.append(f"recovered from {self.nan_recoveries} NaN step(s): learning rates halved")
+        return badges or ["healthy"]
+
+
+@dataclass
+class RunState:
+    """Everything needed to resume: weights, optimiser moments, counters, RNG."""
+
+    architecture: str
+    model_config: Any
+    train_config: TrainConfig
+    step: int
+    elapsed_s: float
+    generator: dict[str, torch.Tensor]
+    discriminator: dict[str, torch.Tensor]
+    generator_ema: dict[str, torch.Tensor]
+    opt_g: dict[str, Any]
+    opt_d: dict[str, Any]
+    augment_strength: float
+    rng: torch.Tensor
+
+    def save(self, folder: str | Path) -> Path:
+        path = Path(folder) / RUN_STATE_NAME
+        path.parent.mkdir(parents=True, exist_ok=True)
+        document = asdict(self)
+        document["model_config"] = self.model_config.to_dict()
+        document["train_config"] = asdict(self.train_config)
+        torch.save(document, path)
+        return path
+
+    @classmethod
+    def load(cls, folder: str | Path) -> RunState:
+        """Load with weights_only=True: plain tensors and containers, never code."""
+        from gan.models import get_architecture
+
+        path = Path(folder) / RUN_STATE_NAME
+        if not path.is_file():
+            raise CheckpointError(f"no {RUN_STATE_NAME} in {folder}: nothing to resume")
+        try:
+            document = torch.load(path, map_location="cpu", weights_only=True)
+            document["model_config"] = get_architecture(document["architecture"]).config_class.from_dict(
+                document["model_config"]
+            )
+            document["train_config"] = TrainConfig(**document["train_config"])
+            return cls(**document)
+        except (pickle.UnpicklingError, RuntimeError, KeyError, TypeError, ValueError, EOFError) as error:
+            reason = str(error).splitlines()[0][:200]
+            raise CheckpointError(f"{path} is not a resumable run state: {reason}") from error
 
 
 @dataclass
 class TrainResult:
     generator: nn.Module  # the EMA generator, eval mode, CPU
     discriminator: nn.Module  # CPU
-    model_config: DCGANConfig
+    architecture: str
+    model_config: Any
     metadata: dict[str, Any]
+    run_state: RunState
 
 
 @dataclass
@@ -79,6 +195,7 @@ class TrainEvent:
     losses: dict[str, float]
     d_real: float  # mean D logit on real images (hinge: healthy around +0.5..1)
     d_fake: float  # mean D logit on generated images
+    health: Health
     preview: torch.Tensor | None = None  # (C, H, W) grid in [0, 1]
     result: TrainResult | None = None  # set on the final event only
     notes: list[str] = field(default_factory=list)
@@ -100,69 +217,206 @@ def update_ema(ema: nn.Module, model: nn.Module, beta: float) -> None:
         b_ema.copy_(b)  # BatchNorm running statistics follow G directly
 
 
+def freeze_lowest_convs(discriminator: nn.Module, count: int) -> int:
+    """FreezeD: stop training the `count` convolutions nearest the image; return how many were frozen."""
+    convs = [m for m in discriminator.modules() if isinstance(m, nn.Conv2d)]
+    for conv in convs[:count]:
+        conv.requires_grad_(False)
+    return min(count, len(convs))
+
+
+def diversity(images: torch.Tensor) -> float:
+    """Mean pairwise L2 distance between images (B, C, H, W), per pixel: 0 = all identical."""
+    flat = images.flatten(1).float()
+    distances = torch.cdist(flat, flat) / math.sqrt(flat.shape[1])
+    count = flat.shape[0]
+    return float(distances.sum() / max(count * (count - 1), 1))
+
+
+def r1_penalty(discriminator: nn.Module, real: torch.Tensor) -> torch.Tensor:
+    """E ||grad_x D(x)||^2 on real images."""
+    real = real.detach().requires_grad_(True)
+    (grad,) = torch.autograd.grad(discriminator(real).sum(), real, create_graph=True)
+    return grad.square().sum(dim=(1, 2, 3)).mean()
+
+
 def train(
     data: torch.Tensor,
-    model_config: DCGANConfig,
+    model_config: Any,
     config: TrainConfig,
     device: str | torch.device | None = None,
     should_stop: Callable[[], bool] | None = None,
+    architecture: str = "dcgan",
+    init: Checkpoint | None = None,
+    resume: RunState | None = None,
 ) -> Iterator[TrainEvent]:
-    """Train a DCGAN pair from scratch on `data` (N, C, R, R) in [-1, 1]; yield events."""
-    if data.ndim != 4 or data.shape[1:] != (model_config.channels, model_config.resolution, model_config.resolution):
+    """Train on `data` (N, C, R, R) in [-1, 1]; yield events; the last one carries the result.
+
+    init: a pretrained checkpoint to fine-tune (its discriminator too when present).
+    resume: a RunState saved by an earlier run; continues its step count, optimisers and RNG.
+    """
+    if resume is not None:
+        architecture, model_config = resume.architecture, resume.model_config
+    elif init is not None:
+        architecture, model_config = init.architecture, init.config
+    expected = (model_config.channels, model_config.resolution, model_config.resolution)
+    if data.ndim != 4 or tuple(data.shape[1:]) != expected:
         raise InvalidInputError(
-            f"data has shape {tuple(data.shape)}; the model needs (N, {model_config.channels}, "
-            f"{model_config.resolution}, {model_config.resolution})"
+            f"data has shape {tuple(data.shape)}; the model needs (N, {', '.join(map(str, expected))})"
         )
     device = pick_device(device)
     torch.manual_seed(config.seed)
     d_loss_fn, g_loss_fn = LOSSES[config.loss]
+    policy = auto_augment_policy(len(data), model_config.channels) if config.augment == "auto" else config.augment
+    r1_gamma = auto_r1_gamma(model_config.resolution, config.batch_size) if config.r1_gamma < 0 else config.r1_gamma
+    notes: list[str] = []
 
-    # --- models and optimisers ---
-    generator = build_generator("dcgan", model_config).to(device).train()
-    discriminator = build_discriminator("dcgan", model_config).to(device).train()
-    generator_ema = copy.deepcopy(generator).eval().requires_grad_(False)
+    # --- models, optimisers, state ---
+    generator = build_generator(architecture, model_config)
+    discriminator = build_discriminator(architecture, model_config)
+    if init is not None:
+        generator.load_state_dict(init.generator.state_dict())
+        if init.discriminator is not None:
+            discriminator.load_state_dict(init.discriminator.state_dict())
+    generator_ema = copy.deepcopy(generator)
+    frozen = 0
+    fine_tuning_pair = init is not None and init.discriminator is not None
+    freeze = (2 if fine_tuning_pair else 0) if config.freeze_d_layers < 0 else config.freeze_d_layers
+    if freeze:
+        frozen = freeze_lowest_convs(discriminator, freeze)
+        notes.append(f"FreezeD: the {frozen} lowest discriminator layers are frozen")
+    generator.to(device).train()
+    discriminator.to(device).train()
+    generator_ema.to(device).eval().requires_grad_(False)
     opt_g = torch.optim.Adam(generator.parameters(), lr=config.lr_g, betas=(config.beta1, config.beta2))
-    opt_d = torch.optim.Adam(discriminator.parameters(), lr=config.lr_d, betas=(config.beta1, config.beta2))
+    opt_d = torch.optim.Adam(
+        [p for p in discriminator.parameters() if p.requires_grad], lr=config.lr_d, betas=(config.beta1, config.beta2)
+    )
+    health = Health(augment_strength=config.augment_strength if policy else 0.0)
+    start_step, elapsed_before = 0, 0.0
+    if resume is not None:
+        generator.load_state_dict(resume.generator)
+        discriminator.load_state_dict(resume.discriminator)
+        generator_ema.load_state_dict(resume.generator_ema)
+        opt_g.load_state_dict(resume.opt_g)
+        opt_d.load_state_dict(resume.opt_d)
+        torch.set_rng_state(resume.rng)
+        start_step, elapsed_before = resume.step, resume.elapsed_s
+        health.augment_strength = resume.augment_strength
+        notes.append(f"resumed at step {start_step}")
     preview_latents = latents_for_seeds(range(config.preview_count), model_config.latent_dim).to(device)
+    signs: deque[float] = deque(maxlen=8)  # sign(D(real)) means of the last steps, for r_t
+    best_diversity = 0.0
+    snapshot = None
+    data = data.to(device)
+    reconstructs = hasattr(discriminator, "reconstruct")
 
     def augment(images: torch.Tensor) -> torch.Tensor:
-        return diff_augment(images, config.augment, config.augment_strength) if config.augment else images
+        return diff_augment(images, policy, health.augment_strength) if policy else images
 
-    def preview() -> torch.Tensor:
+    def render_preview() -> torch.Tensor:
+        nonlocal best_diversity
         with torch.no_grad():
-            images = (generator_ema(preview_latents).float().cpu() + 1) / 2
-        return make_grid(images.clamp(0, 1))
+            images = ((generator_ema(preview_latents).float().cpu() + 1) / 2).clamp(0, 1)
+        health.diversity = diversity(images)
+        best_diversity = max(best_diversity, health.diversity)
+        health.collapse_risk = health.diversity < config.collapse_ratio * best_diversity
+        return make_grid(images)
 
-    data = data.to(device)
+    def take_snapshot() -> dict[str, Any]:
+        return copy.deepcopy(
+            {"g": generator.state_dict(), "d": discriminator.state_dict(), "ema": generator_ema.state_dict(),
+             "opt_g": opt_g.state_dict(), "opt_d": opt_d.state_dict()}
+        )  # fmt: skip
+
+    stop_reason = "step budget"
+
+    def recover(step: int) -> bool:
+        """NaN guard: restore the last good snapshot, halve the learning rates; False = give up."""
+        nonlocal stop_reason
+        health.nan_recoveries += 1
+        if health.nan_recoveries > config.max_nan_recoveries:
+            stop_reason = "repeated NaN losses"
+            notes.append(f"stopped: losses were NaN {health.nan_recoveries} times despite recovery")
+            return False
+        generator.load_state_dict(snapshot["g"])
+        discriminator.load_state_dict(snapshot["d"])
+        generator_ema.load_state_dict(snapshot["ema"])
+        opt_g.load_state_dict(snapshot["opt_g"])
+        opt_d.load_state_dict(snapshot["opt_d"])
+        for group in [*opt_g.param_groups, *opt_d.param_groups]:
+            group["lr"] *= 0.5
+        notes.append(f"step {step}: NaN loss, restored the last good state and halved the learning rates")
+        return True
+
     started = time.monotonic()
     last_preview = -math.inf
-    step = 0
-    stop_reason = "step budget"
-    for step in range(1, config.steps + 1):
-        # --- discriminator step: real up, fake down ---
+    step = start_step
+    losses = {"d": float("nan"), "g": float("nan")}
+    d_real = d_fake = float("nan")
+    for step in range(start_step + 1, config.steps + 1):
+        if snapshot is None or step % config.snapshot_every == 0:
+            snapshot = take_snapshot()
+
+        # --- discriminator step: real up, fake down (skipped while D memorises) ---
         real = data[torch.randint(0, data.shape[0], (config.batch_size,), device=device)]
         z = torch.randn(config.batch_size, model_config.latent_dim, device=device)
         with torch.no_grad():
             fake = generator(z)
-        real_logits = discriminator(augment(real))
-        fake_logits = discriminator(augment(fake))
-        loss_d = d_loss_fn(real_logits, fake_logits)
-        opt_d.zero_grad(set_to_none=True)
-        loss_d.backward()
-        opt_d.step()
+        real_aug = augment(real)
+        health.d_skipping = bool(signs) and sum(signs) / len(signs) > config.d_skip_threshold
+        if health.d_skipping:
+            with torch.no_grad():
+                real_logits = discriminator(real_aug)
+            health.d_steps_skipped += 1
+            loss_d = torch.tensor(losses["d"])
+        else:
+            if reconstructs:
+                real_logits, reconstruction = discriminator.reconstruct(real_aug)
+            else:
+                real_logits, reconstruction = discriminator(real_aug), None
+            fake_logits = discriminator(augment(fake))
+            d_fake = fake_logits.mean().item()
+            loss_d = d_loss_fn(real_logits, fake_logits)
+            if reconstruction is not None:
+                loss_d = loss_d + reconstruction
+            if r1_gamma > 0 and step % config.r1_interval == 0:
+                loss_d = loss_d + r1_gamma / 2 * r1_penalty(discriminator, real_aug) * config.r1_interval
+        signs.append(torch.sign(real_logits.detach()).mean().item())
+        health.r_t = sum(signs) / len(signs)
+        d_real = real_logits.mean().item()
+
+        if not torch.isfinite(loss_d):
+            if not recover(step):
+                break
+            continue
+        if not health.d_skipping:
+            opt_d.zero_grad(set_to_none=True)
+            loss_d.backward()
+            opt_d.step()
 
         # --- generator step: fool D through the same augmentation ---
         z = torch.randn(config.batch_size, model_config.latent_dim, device=device)
         loss_g = g_loss_fn(discriminator(augment(generator(z))))
+        if not torch.isfinite(loss_g):
+            if not recover(step):
+                break
+            continue
         opt_g.zero_grad(set_to_none=True)
         loss_g.backward()
         opt_g.step()
+        losses = {"d": loss_d.item(), "g": loss_g.item()}
 
-        # --- EMA of the generator ---
+        # --- EMA of G; ADA-style augmentation strength from r_t ---
         update_ema(generator_ema, generator, ema_beta(step * config.batch_size, config.batch_size, config))
+        if policy and config.adaptive_augment:
+            direction = 1.0 if health.r_t > config.ada_target else -1.0
+            health.augment_strength = min(
+                1.0, max(0.0, health.augment_strength + direction * config.batch_size / config.ada_speed_images)
+            )
 
-        elapsed = time.monotonic() - started
-        if config.time_budget_s and elapsed >= config.time_budget_s:
+        elapsed = elapsed_before + time.monotonic() - started
+        if config.time_budget_s and time.monotonic() - started >= config.time_budget_s:  # budget of this call
             stop_reason = "time budget"
             break
         if should_stop is not None and should_stop():
@@ -175,36 +429,70 @@ def train(
             yield TrainEvent(
                 step=step,
                 elapsed_s=elapsed,
-                losses={"d": loss_d.item(), "g": loss_g.item()},
-                d_real=real_logits.mean().item(),
-                d_fake=fake_logits.mean().item(),
-                preview=preview() if show_preview else None,
+                losses=losses,
+                d_real=d_real,
+                d_fake=d_fake,
+                health=copy.copy(health),
+                preview=render_preview() if show_preview else None,
+                notes=notes,
             )
+            notes = []
 
-    elapsed = time.monotonic() - started
+    # --- finish: the EMA generator and a resumable state, whatever ended the run ---
+    elapsed = elapsed_before + time.monotonic() - started
+    preview = render_preview()
+    run_state = RunState(
+        architecture=architecture,
+        model_config=model_config,
+        train_config=config,
+        step=step,
+        elapsed_s=elapsed,
+        generator={k: v.detach().cpu().clone() for k, v in generator.state_dict().items()},
+        discriminator={k: v.detach().cpu().clone() for k, v in discriminator.state_dict().items()},
+        generator_ema={k: v.detach().cpu().clone() for k, v in generator_ema.state_dict().items()},
+        opt_g=_to_cpu(opt_g.state_dict()),
+        opt_d=_to_cpu(opt_d.state_dict()),
+        augment_strength=health.augment_strength,
+        rng=torch.get_rng_state(),
+    )
     metadata = {
         "trainer": "gan.train",
+        "architecture": architecture,
         "steps": step,
         "images_seen": step * config.batch_size,
         "seconds": round(elapsed, 1),
         "stopped_by": stop_reason,
         "dataset_size": int(data.shape[0]),
         "device": str(device),
+        "augment_policy": policy,
+        "r1_gamma": r1_gamma,
+        "frozen_d_layers": frozen,
+        "fine_tuned_from": init.source if init is not None else None,
+        "d_steps_skipped": health.d_steps_skipped,
+        "nan_recoveries": health.nan_recoveries,
         "train_config": asdict(config),
     }
-    result = TrainResult(generator_ema.cpu(), discriminator.cpu().eval(), model_config, metadata)
+    result = TrainResult(
+        generator_ema.cpu().eval(), discriminator.cpu().eval(), architecture, model_config, metadata, run_state
+    )
     yield TrainEvent(
         step=step,
         elapsed_s=elapsed,
-        losses={"d": loss_d.item(), "g": loss_g.item()},
-        d_real=real_logits.mean().item(),
-        d_fake=fake_logits.mean().item(),
-        preview=preview_on_cpu(result.generator, preview_latents.cpu()),
+        losses=losses,
+        d_real=d_real,
+        d_fake=d_fake,
+        health=copy.copy(health),
+        preview=preview,
         result=result,
-        notes=[f"stopped by {stop_reason} after {step} steps in {elapsed:.0f} s"],
+        notes=[*notes, f"stopped by {stop_reason} after {step} steps in {elapsed:.0f} s"],
     )
 
 
-@torch.no_grad()
-def preview_on_cpu(generator: nn.Module, latents: torch.Tensor) -> torch.Tensor:
-    return make_grid(((generator(latents).float() + 1) / 2).clamp(0, 1))
+def _to_cpu(value: Any) -> Any:
+    if isinstance(value, torch.Tensor):
+        return value.detach().cpu().clone()
+    if isinstance(value, dict):
+        return {k: _to_cpu(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_to_cpu(v) for v in value)
+    return value

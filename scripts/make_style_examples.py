@@ -40,7 +40,9 @@ def marble(side: int = 384, seed: int = 1) -> Image.Image:
     turbulence = np.zeros_like(x)
     for octave in range(1, 6):
         coarse = rng.standard_normal((2 + 2**octave, 2 + 2**octave))
-        turbulence += np.asarray(Image.fromarray(coarse.astype(np.float32)).resize((side, side), Image.BICUBIC)) / octave
+        turbulence += (
+            np.asarray(Image.fromarray(coarse.astype(np.float32)).resize((side, side), Image.BICUBIC)) / octave
+        )
     return colormap(np.sin(12 * x + 6 * y + 2.5 * turbulence), "twilight_shifted")
 
 
@@ -66,7 +68,9 @@ def relief() -> Image.Image:
     from matplotlib.colors import LightSource
 
     dem = np.load(cbook.get_sample_data("jacksboro_fault_dem.npz", asfileobj=False))["elevation"]
-    shaded = LightSource(azdeg=315, altdeg=35).shade(dem, cmap=colormaps["gist_earth"], vert_exag=0.05, blend_mode="soft")
+    shaded = LightSource(azdeg=315, altdeg=35).shade(
+        dem, cmap=colormaps["gist_earth"], vert_exag=0.05, blend_mode="soft"
+    )
     return fit(Image.fromarray((shaded[..., :3] * 255).round().astype(np.uint8)), 384)
 
 

@@ -9,14 +9,14 @@ os.environ["HF_HUB_DISABLE_TELEMETRY"] = "1"
 os.environ["HF_HUB_OFFLINE"] = "1"  # nothing in this suite may reach the real Hub
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
-from pathlib import Path  # noqa: E402
+from pathlib import Path
 
-import pytest  # noqa: E402
-import torch  # noqa: E402
+import pytest
+import torch
 
-from gan.checkpoint import save_checkpoint  # noqa: E402
-from gan.config import DCGANConfig  # noqa: E402
-from gan.models import build_discriminator, build_generator  # noqa: E402
+from gan.checkpoint import save_checkpoint
+from gan.config import DCGANConfig
+from gan.models import build_discriminator, build_generator
 
 torch.set_num_threads(1)
 

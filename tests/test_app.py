@@ -1,5 +1,6 @@
 """The app end to end through gradio_client, as an API user would call it."""
 
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -16,16 +17,25 @@ pytestmark = pytest.mark.app
 
 
 def test_generate_returns_seeded_pngs_equal_to_the_library(client):
-    gallery, grid, files = client.predict(DEFAULT_MODEL, 40, 4, 0.8, api_name="/generate")
+    gallery, grid, archive = client.predict(DEFAULT_MODEL, 40, 4, 0.8, api_name="/generate")
     assert [item["caption"] for item in gallery] == ["seed 40", "seed 41", "seed 42", "seed 43"]
     first = Path(gallery[0]["image"])
     assert first.suffix == ".png" and "seed40" in first.name and DEFAULT_MODEL in first.name
     expected = to_pil(generate(load_checkpoint(resolve_model(DEFAULT_MODEL)).generator, GenerateConfig(40, 1, 0.8)))[0]
     with Image.open(first) as served:
         assert served.text["seed"] == "40"
-        assert list(served.convert("L").getdata()) == list(expected.getdata())
+        assert served.convert("L").tobytes() == expected.tobytes()
     assert Path(grid).suffix == ".png"
-    assert sorted(Path(f).suffix for f in files) == [".png", ".zip"]
+    with zipfile.ZipFile(archive) as bundle:
+        names = bundle.namelist()
+    assert len(names) == 5 and f"{DEFAULT_MODEL}_seed43_psi0.8.png" in names
+
+
+def test_grid_endpoint_returns_one_png_tiling_the_seeds(client):
+    grid = client.predict(DEFAULT_MODEL, 0, 16, 1.0, api_name="/grid")
+    with Image.open(grid) as image:
+        assert image.text["seeds"] == "0-15" and image.text["model"] == DEFAULT_MODEL
+        assert image.width == image.height >= 4 * 32  # 4x4 tiles of 32 px, upscaled
 
 
 def test_interpolate_returns_a_gif_with_every_frame(client):
@@ -38,11 +48,11 @@ def test_interpolate_returns_a_gif_with_every_frame(client):
 @pytest.mark.parametrize(
     "args, message",
     [
-        ((DEFAULT_MODEL, -1, 4, 1.0), "seed must be"),
-        ((DEFAULT_MODEL, 0, 0, 1.0), "count must be"),
-        ((DEFAULT_MODEL, 0, 10_000, 1.0), "count must be"),
-        ((DEFAULT_MODEL, 0, 4, 7.0), "truncation must be"),
-        ((DEFAULT_MODEL, 2.5, 4, 1.0), "whole number"),
+        ((DEFAULT_MODEL, -1, 4, 1.0), "seed must be|less than minimum value 0"),
+        ((DEFAULT_MODEL, 0, 0, 1.0), "less than minimum value 1"),
+        ((DEFAULT_MODEL, 0, 10_000, 1.0), "greater than maximum value 64"),
+        ((DEFAULT_MODEL, 0, 4, 7.0), "greater than maximum value 1"),
+        ((DEFAULT_MODEL, 0, 2.5, 1.0), "whole number"),
         (("no-such-model", 0, 4, 1.0), "unknown model"),
     ],
 )
@@ -61,7 +71,7 @@ def test_bad_interpolation_seeds_are_a_clear_error(client):
 def test_every_event_has_an_explicit_api_name(client):
     api = client.view_api(print_info=False, return_format="dict")
     names = set(api["named_endpoints"])
-    assert {"/generate", "/interpolate", "/describe_model", "/random_seed"} <= names
+    assert {"/generate", "/grid", "/interpolate", "/describe_model", "/random_seed"} <= names
     assert not api["unnamed_endpoints"]
 
 

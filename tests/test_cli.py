@@ -44,12 +44,17 @@ def test_train_writes_a_loadable_checkpoint_with_its_record(tmp_path):
     record = json.loads((out / "config.json").read_text())["metadata"]
     assert record["steps"] == 3 and record["data"] == "digits" and record["command"].startswith("python -m gan train")
     assert (out / "samples.png").is_file() and (out / "discriminator" / "model.safetensors").is_file()
+    assert "- steps: 3 (12 images seen)" in (out / "TRAINING.md").read_text()
 
 
 def test_module_entry_point_runs_in_a_fresh_process(tiny_checkpoint, tmp_path):
+    command = [sys.executable, "-m", "gan", "generate", "--model", str(tiny_checkpoint), "--count", "2"]
     result = subprocess.run(
-        [sys.executable, "-m", "gan", "generate", "--model", str(tiny_checkpoint), "--count", "2", "--out", str(tmp_path)],
-        cwd=ROOT, capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+        [*command, "--out", str(tmp_path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stderr
     assert "wrote 2 images" in result.stdout

@@ -2,8 +2,8 @@ import pytest
 import torch
 
 from gan.config import DCGANConfig
-from gan.models import build_discriminator, build_generator, get_architecture
 from gan.errors import CheckpointError
+from gan.models import build_discriminator, build_generator, get_architecture
 
 
 @pytest.mark.parametrize("resolution, channels", [(32, 1), (64, 3), (128, 3), (256, 1)])

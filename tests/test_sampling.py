@@ -12,7 +12,7 @@ def test_same_seed_same_image_whatever_the_batch(tiny_checkpoint):
     assert batch.shape == (6, 1, 32, 32)
     assert torch.allclose(batch[2], alone[0], atol=1e-4)  # float noise only: 1/255 is 4e-3
     assert not torch.allclose(batch[0], batch[1])  # different seeds differ
-    assert 0.0 <= batch.min() and batch.max() <= 1.0
+    assert batch.min() >= 0.0 and batch.max() <= 1.0
 
 
 def test_latents_depend_only_on_their_seed():

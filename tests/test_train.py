@@ -3,11 +3,14 @@ import math
 import pytest
 import torch
 
-from gan.config import DCGANConfig
-from gan.errors import InvalidInputError
-from gan.train import TrainConfig, train
+from gan.checkpoint import load_checkpoint, save_checkpoint
+from gan.config import DCGANConfig, FastGANConfig
+from gan.errors import CheckpointError, InvalidInputError
+from gan.models import build_discriminator, build_generator
+from gan.train import RunState, TrainConfig, auto_augment_policy, diversity, r1_penalty, train
 
 TINY = DCGANConfig(resolution=32, channels=1, latent_dim=8, width=4, max_width=16)
+FAST = TrainConfig(steps=6, batch_size=4, event_every=2, preview_every_s=0.0, preview_count=4)
 
 
 def tiny_data(count: int = 40) -> torch.Tensor:
@@ -15,28 +18,30 @@ def tiny_data(count: int = 40) -> torch.Tensor:
     return torch.rand(count, 1, 32, 32) * 2 - 1
 
 
-def test_a_few_steps_give_finite_losses_an_ema_generator_and_a_preview():
-    config = TrainConfig(steps=6, batch_size=4, event_every=2, preview_every_s=0.0, preview_count=4)
-    events = list(train(tiny_data(), TINY, config, device="cpu"))
+def run(config: TrainConfig = FAST, **kwargs):
+    return list(train(tiny_data(), TINY, config, device="cpu", **kwargs))
+
+
+def test_a_few_steps_give_finite_losses_health_an_ema_generator_and_previews():
+    events = run()
     assert [e.step for e in events] == [2, 4, 6, 6]
-    assert all(math.isfinite(v) for e in events for v in e.losses.values())
+    assert all(math.isfinite(v) for e in events[1:] for v in e.losses.values())
     assert events[0].preview is not None and events[0].preview.shape[0] == 1
+    assert -1.0 <= events[-1].health.r_t <= 1.0 and events[-1].health.badges()
     result = events[-1].result
     assert result is not None and all(e.result is None for e in events[:-1])
     assert result.metadata["steps"] == 6 and result.metadata["stopped_by"] == "step budget"
+    assert result.metadata["augment_policy"] == "translation,cutout"  # 40 greyscale images: few-shot policy
     assert not result.generator.training
     assert result.generator(torch.randn(2, 8)).shape == (2, 1, 32, 32)
 
 
-def test_ema_generator_differs_from_a_fresh_one_after_training():
+def test_ema_generator_moves_away_from_its_initial_weights():
     config = TrainConfig(steps=5, batch_size=4, event_every=100, ema_half_life_images=1, ema_rampup=0)
-    result = list(train(tiny_data(), TINY, config, device="cpu"))[-1].result
-    from gan.models import build_generator
-
+    result = run(config)[-1].result
     torch.manual_seed(config.seed)
     fresh = build_generator("dcgan", TINY)
-    moved = [not torch.equal(a, b) for a, b in zip(fresh.parameters(), result.generator.parameters(), strict=True)]
-    assert any(moved)
+    assert any(not torch.equal(a, b) for a, b in zip(fresh.parameters(), result.generator.parameters(), strict=True))
 
 
 def test_stop_request_ends_cleanly_with_usable_weights():
@@ -46,11 +51,92 @@ def test_stop_request_ends_cleanly_with_usable_weights():
         calls["n"] += 1
         return calls["n"] >= 3
 
-    events = list(train(tiny_data(), TINY, TrainConfig(steps=1000, batch_size=4), "cpu", should_stop=stop_after_three))
-    result = events[-1].result
-    assert result.metadata["steps"] == 3
-    assert result.metadata["stopped_by"] == "stop requested"
+    result = run(TrainConfig(steps=1000, batch_size=4), should_stop=stop_after_three)[-1].result
+    assert result.metadata["steps"] == 3 and result.metadata["stopped_by"] == "stop requested"
     assert torch.isfinite(result.generator(torch.randn(1, 8))).all()
+
+
+def test_resume_continues_the_step_count_optimiser_state_and_rng(tmp_path):
+    first = run(TrainConfig(steps=4, batch_size=4, event_every=2))[-1].result
+    first.run_state.save(tmp_path)
+    state = RunState.load(tmp_path)
+    assert state.step == 4
+    assert state.opt_g["state"][0]["step"].item() == 4
+    events = list(train(tiny_data(), None, TrainConfig(steps=7, batch_size=4, event_every=1), "cpu", resume=state))
+    assert [e.step for e in events[:-1]] == [5, 6, 7]
+    assert events[0].notes == ["resumed at step 4"]
+    assert events[-1].result.run_state.opt_g["state"][0]["step"].item() == 7
+
+
+def test_a_corrupt_run_state_is_refused(tmp_path):
+    with pytest.raises(CheckpointError, match="nothing to resume"):
+        RunState.load(tmp_path)
+    (tmp_path / "run_state.pt").write_bytes(b"garbage")
+    with pytest.raises(CheckpointError, match="not a resumable run state"):
+        RunState.load(tmp_path)
+
+
+def test_nan_losses_restore_the_last_good_state_then_give_up():
+    data = torch.full((8, 1, 32, 32), float("nan"))
+    config = TrainConfig(steps=50, batch_size=4, max_nan_recoveries=2, augment="")
+    events = list(train(data, TINY, config, "cpu"))
+    result = events[-1].result
+    assert result.metadata["stopped_by"] == "repeated NaN losses"
+    assert result.metadata["nan_recoveries"] == 3
+    assert all(torch.isfinite(p).all() for p in result.generator.parameters())
+    assert any("halved the learning rates" in note for e in events for note in e.notes)
+
+
+def test_discriminator_steps_are_skipped_while_it_memorises():
+    config = TrainConfig(steps=5, batch_size=4, d_skip_threshold=-1.0, event_every=1)  # any r_t counts as memorising
+    events = run(config)
+    assert events[-1].result.metadata["d_steps_skipped"] == 4  # every step after the first
+    assert "discriminator winning: skipping D steps" in events[-1].health.badges()
+
+
+def test_augmentation_strength_adapts_to_r_t():
+    rising = run(TrainConfig(steps=6, batch_size=4, augment_strength=0.0, ada_target=-2.0, ada_speed_images=40))
+    assert rising[-1].health.augment_strength == pytest.approx(0.6)  # 6 steps x 4 images / 40
+    fixed = run(TrainConfig(steps=6, batch_size=4, augment_strength=0.3, adaptive_augment=False))
+    assert fixed[-1].health.augment_strength == pytest.approx(0.3)
+
+
+def test_fine_tuning_a_pair_freezes_the_lowest_discriminator_layers(tmp_path):
+    torch.manual_seed(3)
+    folder = save_checkpoint(
+        tmp_path / "pair", "dcgan", TINY, build_generator("dcgan", TINY), build_discriminator("dcgan", TINY)
+    )
+    init = load_checkpoint(folder, with_discriminator=True)
+    before = {k: v.clone() for k, v in init.discriminator.state_dict().items()}
+    result = run(TrainConfig(steps=3, batch_size=4), init=init)[-1].result
+    after = result.discriminator.state_dict()
+    assert result.metadata["frozen_d_layers"] == 2 and result.metadata["fine_tuned_from"] == str(folder)
+    assert torch.equal(after["features.0.parametrizations.weight.original"],
+                       before["features.0.parametrizations.weight.original"])  # fmt: skip
+    assert not torch.equal(after["to_logit.parametrizations.weight.original"],
+                           before["to_logit.parametrizations.weight.original"])  # fmt: skip
+
+
+def test_fastgan_trains_with_its_reconstruction_loss():
+    config = FastGANConfig(resolution=64, channels=3, latent_dim=8, width=2, max_width=16)
+    discriminator = build_discriminator("fastgan", config)
+    images = torch.rand(2, 3, 64, 64) * 2 - 1
+    logits, reconstruction = discriminator.reconstruct(images)
+    assert logits.shape == (2,) and reconstruction.item() > 0
+    data = torch.rand(12, 3, 64, 64) * 2 - 1
+    result = list(train(data, config, TrainConfig(steps=2, batch_size=2), "cpu", architecture="fastgan"))[-1].result
+    assert result.architecture == "fastgan"
+    assert result.generator(torch.randn(1, 8)).shape == (1, 3, 64, 64)
+
+
+def test_health_helpers():
+    assert auto_augment_policy(5000, 1) == "translation"
+    assert auto_augment_policy(100, 3) == "color,translation,cutout"
+    same = torch.ones(4, 1, 8, 8)
+    assert diversity(same) == 0.0
+    assert diversity(torch.rand(4, 1, 8, 8)) > 0.1
+    discriminator = build_discriminator("dcgan", TINY)
+    assert r1_penalty(discriminator, torch.rand(2, 1, 32, 32)).item() > 0
 
 
 def test_wrongly_shaped_data_and_bad_configs_are_refused():

@@ -7,9 +7,10 @@ from typing import Any
 
 from torch import nn
 
-from gan.config import DCGANConfig
+from gan.config import DCGANConfig, FastGANConfig
 from gan.errors import CheckpointError
 from gan.models.dcgan import DCGANDiscriminator, DCGANGenerator, init_weights
+from gan.models.fastgan import FastGANDiscriminator, FastGANGenerator
 
 
 @dataclass(frozen=True)
@@ -22,6 +23,7 @@ class Architecture:
 
 ARCHITECTURES: dict[str, Architecture] = {
     "dcgan": Architecture("dcgan", DCGANConfig, DCGANGenerator, DCGANDiscriminator),
+    "fastgan": Architecture("fastgan", FastGANConfig, FastGANGenerator, FastGANDiscriminator),
 }
 
 
@@ -50,6 +52,8 @@ __all__ = [
     "Architecture",
     "DCGANDiscriminator",
     "DCGANGenerator",
+    "FastGANDiscriminator",
+    "FastGANGenerator",
     "build_discriminator",
     "build_generator",
     "get_architecture",

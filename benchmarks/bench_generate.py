@@ -1,0 +1,126 @@
+"""Speed of the Generate capability on this machine.
+
+1. A 16-image grid: the bare library call vs the same request through gradio_client
+   (target: client <= 1.5 x bare + 150 ms).
+2. App start: seconds from `python app.py` to the page answering (target: < 8 s on CPU).
+3. Throughput: images per second at batch 64.
+
+    python benchmarks/bench_generate.py [--model mnist-dcgan] [--repeats 20] [--device auto]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import torch  # noqa: E402
+
+from gan.checkpoint import load_checkpoint  # noqa: E402
+from gan.config import GenerateConfig  # noqa: E402
+from gan.device import pick_device  # noqa: E402
+from gan.images import make_grid, to_pil  # noqa: E402
+from gan.sampling import generate  # noqa: E402
+from gan.zoo import resolve_model  # noqa: E402
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def median_seconds(fn, repeats: int) -> float:
+    fn()  # warm-up
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+def app_start_seconds() -> float:
+    port = free_port()
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        [sys.executable, "app.py", "--port", str(port)], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        deadline = started + 60
+        while time.perf_counter() < deadline:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=1) as response:
+                    if response.status == 200:
+                        return time.perf_counter() - started
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("the app did not answer within 60 s")
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model", default="mnist-dcgan")
+    parser.add_argument("--repeats", type=int, default=20)
+    parser.add_argument("--device", default="auto")
+    args = parser.parse_args()
+    device = pick_device(args.device)
+    generator = load_checkpoint(resolve_model(args.model)).generator
+
+    def bare() -> None:
+        images = generate(generator, GenerateConfig(seed=0, count=16), device=device)
+        to_pil(make_grid(images)[None])
+
+    bare_s = median_seconds(bare, args.repeats)
+
+    from gradio_client import Client
+
+    import app as studio
+
+    demo = studio.build_app()
+    demo.launch(server_name="127.0.0.1", server_port=free_port(), prevent_thread_lock=True, quiet=True, ssr_mode=False)
+    client = Client(demo.local_url, verbose=False)
+    client_s = median_seconds(lambda: client.predict(args.model, 0, 16, 1.0, api_name="/grid"), args.repeats)
+    full_s = median_seconds(lambda: client.predict(args.model, 0, 16, 1.0, api_name="/generate"), args.repeats)
+    demo.close()
+
+    start_s = statistics.median(app_start_seconds() for _ in range(3))
+
+    batch = generate(generator, GenerateConfig(seed=0, count=64), device=device)  # warm-up
+    started = time.perf_counter()
+    rounds = 8
+    for index in range(rounds):
+        batch = generate(generator, GenerateConfig(seed=index * 64, count=64), device=device, batch_size=64)
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+    images_per_s = rounds * 64 / (time.perf_counter() - started)
+
+    budget = 1.5 * bare_s + 0.150
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, device {device}, torch {torch.__version__}")
+    print("| measure | value | target |")
+    print("|---|---|---|")
+    print(f"| 16-image grid, bare library call (median of {args.repeats}) | {bare_s * 1000:.1f} ms | - |")
+    print(f"| 16-image grid through gradio_client, /grid (median of {args.repeats}) | {client_s * 1000:.1f} ms | "
+          f"<= {budget * 1000:.0f} ms: {'met' if client_s <= budget else 'MISSED'} |")  # fmt: skip
+    print(f"| /generate: 16 PNGs + grid + zip, all downloaded by the client | {full_s * 1000:.1f} ms | - |")
+    print(f"| app start to first page (median of 3) | {start_s:.2f} s | < 8 s: {'met' if start_s < 8 else 'MISSED'} |")
+    print(f"| throughput at batch 64 ({batch.shape[-1]} px) | {images_per_s:.0f} images/s | - |")
+
+
+if __name__ == "__main__":
+    main()

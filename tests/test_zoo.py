@@ -1,0 +1,28 @@
+import pytest
+
+from gan.errors import CheckpointError
+from gan.zoo import DEFAULT_MODEL, ModelCache, embedded_models, resolve_model
+
+
+def test_the_default_model_is_embedded():
+    assert DEFAULT_MODEL in embedded_models()
+    assert resolve_model(None) == embedded_models()[DEFAULT_MODEL]
+
+
+def test_resolve_accepts_folders_and_refuses_unknown_names(tiny_checkpoint):
+    assert resolve_model(str(tiny_checkpoint)) == tiny_checkpoint
+    with pytest.raises(CheckpointError, match="no model 'nope'"):
+        resolve_model("nope")
+
+
+def test_model_cache_is_bounded_and_reuses_entries(tiny_checkpoint, tmp_path):
+    import shutil
+
+    copies = [shutil.copytree(tiny_checkpoint, tmp_path / f"copy{i}") for i in range(3)]
+    cache = ModelCache(max_models=2)
+    first = cache.get(copies[0])
+    assert cache.get(copies[0]) is first  # hit
+    cache.get(copies[1])
+    cache.get(copies[2])  # evicts copies[0], the least recently used
+    assert len(cache) == 2
+    assert cache.get(copies[0]) is not first
