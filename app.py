@@ -34,9 +34,10 @@ import spaces
 import torch
 
 from gan.config import MAX_SEED, GenerateConfig, InterpolateConfig, parse_seed_list
+from gan.data import load_picture
 from gan.device import pick_device
 from gan.errors import GanError
-from gan.images import load_rgb, make_grid, save_gif, save_png, to_pil, upscale
+from gan.images import make_grid, save_gif, save_png, to_pil, upscale
 from gan.sampling import generate, interpolate
 from gan.style import (
     PRESERVE_COLORS,
@@ -247,10 +248,10 @@ def build_app(cache: ModelCache | None = None, style_weights: str | Path | None 
             raise GanError("upload at least one style image, or pick an example")
         if len(style_paths) > STYLE_UI_MAX_STYLES:
             raise GanError(f"at most {STYLE_UI_MAX_STYLES} style images, got {len(style_paths)}")
-        content, notes = load_rgb(content_path, "content image")
+        content, notes = load_picture(content_path, "content image")
         styles = []
         for index, path in enumerate(style_paths, 1):
-            style, style_notes = load_rgb(path, f"style image {index} ({Path(path).name})")
+            style, style_notes = load_picture(path, f"style image {index} ({Path(path).name})")
             styles.append(style)
             notes += style_notes
         size = _as_int(size, "size")

@@ -259,16 +259,17 @@ def run_style(args: argparse.Namespace) -> int:
 
     from tqdm import tqdm
 
-    from gan.images import load_rgb, save_png, to_pil
+    from gan.data import load_picture
+    from gan.images import save_png, to_pil
     from gan.style import default_weights_source, load_vgg19_weights, parse_blend_weights, stylize
 
     out = Path(args.out)
     if out.suffix.lower() != ".png":
         raise GanError(f"--out must name a .png file, got {args.out!r}")
-    content, notes = load_rgb(args.content, "content image")
+    content, notes = load_picture(args.content, "content image")
     styles = []
     for index, path in enumerate(args.styles, 1):
-        style, style_notes = load_rgb(path, f"style image {index}")
+        style, style_notes = load_picture(path, f"style image {index}")
         styles.append(style)
         notes += style_notes
     config = StyleConfig(

@@ -169,14 +169,16 @@ def _load_file(path: Path, label: str | None = None) -> VGG19Weights:
 
 
 def _torch_load(path: Path, label: str) -> Mapping[str, torch.Tensor]:
-    import pickle
+    import warnings
 
     try:
-        try:  # memory-mapped: only the pages of the tensors we read are touched
-            state = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
-        except RuntimeError:  # files from before torch 1.6's zip format cannot be mapped
-            state = torch.load(path, map_location="cpu", weights_only=True)
-    except (pickle.UnpicklingError, RuntimeError, EOFError, OSError, ValueError, AttributeError) as error:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # junk makes the unpickler warn about odd protocols before it fails
+            try:  # memory-mapped: only the pages of the tensors we read are touched
+                state = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
+            except RuntimeError:  # files from before torch 1.6's zip format cannot be mapped
+                state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as error:  # the weights-only unpickler raises anything from IndexError to UnpicklingError
         raise StyleWeightsError(f"{label} is not a PyTorch weights file: {error.__class__.__name__}") from error
     for key in ("state_dict", "model"):  # training checkpoints wrap the weights
         if isinstance(state, Mapping) and isinstance(state.get(key), Mapping):
@@ -361,9 +363,10 @@ class StyleConfig:
     size: int = 512  # output's longer side in px, whatever the style images' sizes
     levels: int = 2  # coarse-to-fine passes, each at half the size of the next (512 -> 256, 512)
     steps: int = 200  # loss evaluations at full size (one L-BFGS iteration or Adam step each)
-    coarse_steps: int = 200  # loss evaluations at each coarser level: 4x cheaper per halving, and they do most work
+    coarse_steps: int = 200  # most loss evaluations at each coarser level (4x cheaper per halving)...
+    coarse_plateau: float = 0.01  # ... which ends once 10 evaluations improve its loss by less than this fraction
     content_weight: float = 1.0
-    style_weight: float = 1e4  # with "target" normalisation; the PyTorch tutorial uses 1e6 with "none"
+    style_weight: float = 100.0  # with "target" normalisation; the PyTorch tutorial uses 1e6 with "none"
     tv_weight: float = 10.0  # total variation (smoothness)
     content_layers: tuple[str, ...] = ("conv4_2",)
     style_layers: tuple[str, ...] = DEFAULT_STYLE_LAYERS
@@ -406,6 +409,7 @@ class StyleConfig:
         number("lr", 0.0, 100.0)
         number("tolerance_grad", 0.0, 1.0)
         number("tolerance_change", 0.0, 1.0)
+        number("coarse_plateau", 0.0, 1.0)
         number("preview_every_s", 0.0, 3600.0)
         validate_seed(self.seed)
         choices = {"normalize": ("target", "none"), "preserve_colors": PRESERVE_COLORS, "init": ("content", "noise"),
@@ -617,6 +621,8 @@ def stylize(
         solver = _LevelSolver(objective, start.to(device), vgg_input, config)
         x = solver.x
         best_loss, best_image = math.inf, x.detach().clamp(0, 1)
+        bests: list[float] = []  # best loss after each step, to see a coarse level settle
+        coarse = level < len(sizes) - 1
         level_note = ""
         for step in range(1, budget + 1):
             moved = solver.step()
@@ -628,10 +634,12 @@ def stylize(
                 break
             if loss < best_loss:
                 best_loss, best_image = loss, solver.image
+            bests.append(best_loss)
             stop = should_stop is not None and should_stop()
             converged = not moved
+            settled = coarse and len(bests) > 10 and bests[-11] - best_loss < config.coarse_plateau * abs(bests[-11])
             elapsed = time.monotonic() - started
-            final_step = step == budget or stop or converged
+            final_step = step == budget or stop or converged or settled
             preview = None
             if final_step or elapsed - last_preview >= config.preview_every_s:
                 last_preview = elapsed
@@ -644,12 +652,14 @@ def stylize(
             if converged:
                 level_note = f"level {level + 1} converged after {step} of {budget} steps"
                 break
+            if settled:
+                break
         if level_note:
             notes.append(level_note)
         image = best_image
         if stopped:
             break
-        total_steps -= budget - step  # a level that converged early hands nothing on: the bar ends where it ends
+        total_steps -= budget - step  # a level that ended early shortens the run
 
     result = to_rgb(image)
     final_shape = long_side_shape(tuple(content.shape[-2:]), config.size)
