@@ -60,6 +60,19 @@ STYLE_UI_MAX_SIZE = 1024  # the size slider's top: larger renders take many minu
 STYLE_UI_MAX_STYLES = 8  # style images per request
 
 
+class UploadedImage(gr.Image):
+    """A gr.Image whose undecodable uploads get a clear message instead of Gradio's generic error."""
+
+    is_template = True  # the page renders it as a plain Image
+
+    def preprocess(self, payload: Any) -> Any:
+        try:
+            return super().preprocess(payload)
+        except (OSError, ValueError, SyntaxError) as error:  # PIL's UnidentifiedImageError is an OSError
+            name = getattr(payload, "orig_name", None) or "the upload"
+            raise gr.Error(f"{self.label or 'image'} ({name}): not an image this app can read") from error
+
+
 def user_errors(handler: Callable[..., Any]) -> Callable[..., Any]:
     """Turn the package's typed errors into a gr.Error message for the visitor (generators too)."""
     if inspect.isgeneratorfunction(handler):
@@ -254,9 +267,7 @@ def build_app(cache: ModelCache | None = None, style_weights: str | Path | None 
             style, style_notes = load_picture(path, f"style image {index} ({Path(path).name})")
             styles.append(style)
             notes += style_notes
-        size = _as_int(size, "size")
-        if not 64 <= size <= STYLE_UI_MAX_SIZE:
-            raise GanError(f"size must be from 64 to {STYLE_UI_MAX_SIZE} px here, got {size}")
+        size = _as_int(size, "size")  # the slider's range is enforced by Gradio
         config = StyleConfig(
             size=size, steps=_as_int(steps, "steps"), levels=_as_int(levels, "levels"),
             coarse_steps=_as_int(coarse_steps, "coarse steps"), content_weight=float(content_weight),
@@ -354,7 +365,7 @@ def build_app(cache: ModelCache | None = None, style_weights: str | Path | None 
             with gr.Tab("Style transfer", id="style"):
                 with gr.Row():
                     with gr.Column():
-                        style_content = gr.Image(
+                        style_content = UploadedImage(
                             label="Content image", type="filepath", format="png", height=300, elem_id="style-content"
                         )
                         use_grid = gr.Button("Use the Generate tab's grid as content", size="sm")
@@ -393,7 +404,7 @@ def build_app(cache: ModelCache | None = None, style_weights: str | Path | None 
                     style_content_weight = gr.Slider(
                         0, 10, style_defaults.content_weight, step=0.1, label="Content weight"
                     )
-                    style_style_weight = gr.Slider(0, 1e5, style_defaults.style_weight, step=100, label="Style weight")
+                    style_style_weight = gr.Slider(0, 1000, style_defaults.style_weight, step=1, label="Style weight")
                     style_tv_weight = gr.Slider(0, 100, style_defaults.tv_weight, step=0.5, label="Smoothness (TV)")
                 with gr.Accordion("More settings", open=False), gr.Row():
                     style_scale = gr.Slider(0.25, 2.0, style_defaults.style_scale, step=0.05, label="Style scale")
