@@ -60,17 +60,23 @@ STYLE_UI_MAX_SIZE = 1024  # the size slider's top: larger renders take many minu
 STYLE_UI_MAX_STYLES = 8  # style images per request
 
 
-class UploadedImage(gr.Image):
-    """A gr.Image whose undecodable uploads get a clear message instead of Gradio's generic error."""
+def clear_decode_errors(image: gr.Image) -> gr.Image:
+    """Make an input gr.Image answer an undecodable upload with a clear message, not Gradio's generic error.
 
-    is_template = True  # the page renders it as a plain Image
+    (Wrapping the instance's preprocess, not subclassing: Gradio writes a .pyi beside any module
+    that defines a component subclass.)
+    """
+    preprocess = image.preprocess
 
-    def preprocess(self, payload: Any) -> Any:
+    def checked(payload: Any) -> Any:
         try:
-            return super().preprocess(payload)
+            return preprocess(payload)
         except (OSError, ValueError, SyntaxError) as error:  # PIL's UnidentifiedImageError is an OSError
             name = getattr(payload, "orig_name", None) or "the upload"
-            raise gr.Error(f"{self.label or 'image'} ({name}): not an image this app can read") from error
+            raise gr.Error(f"{image.label or 'image'} ({name}): not an image this app can read") from error
+
+    image.preprocess = checked
+    return image
 
 
 def user_errors(handler: Callable[..., Any]) -> Callable[..., Any]:
@@ -365,8 +371,14 @@ def build_app(cache: ModelCache | None = None, style_weights: str | Path | None 
             with gr.Tab("Style transfer", id="style"):
                 with gr.Row():
                     with gr.Column():
-                        style_content = UploadedImage(
-                            label="Content image", type="filepath", format="png", height=300, elem_id="style-content"
+                        style_content = clear_decode_errors(
+                            gr.Image(
+                                label="Content image",
+                                type="filepath",
+                                format="png",
+                                height=300,
+                                elem_id="style-content",
+                            )
                         )
                         use_grid = gr.Button("Use the Generate tab's grid as content", size="sm")
                         style_files = gr.File(
