@@ -78,7 +78,8 @@ HOW_TO_PROVIDE = (
     f"'features.N.*' keys, or to a Hub repo id such as {DEFAULT_HUB_REPO} on a machine that can reach the Hub"
 )
 _KEY_PREFIXES = ("module.", "model.", "vgg19.", "vgg.", "net.")  # wrappers some exporters add before `features.`
-_HUB_REPO_RE = re.compile(r"^(?:hf://)?([\w.-]+/[\w.-]+)(?:[/:](.+))?$")
+_HUB_URL_RE = re.compile(r"^hf://([\w.-]+/[\w.-]+)(?:/(.+))?$")  # hf://owner/name[/path/in/repo.safetensors]
+_HUB_REPO_RE = re.compile(r"^([\w-][\w.-]*/[\w-][\w.-]*)$")  # owner/name (its model.safetensors)
 _WEIGHT_SUFFIXES = (".safetensors", ".pth", ".pt", ".bin", ".ckpt")
 
 
@@ -98,10 +99,10 @@ def default_weights_source() -> str | None:
 def load_vgg19_weights(source: str | Path | None = None, token: str | None = None) -> VGG19Weights:
     """Load VGG19's convolution weights from `source`, strictly checked.
 
-    `source` is a local .safetensors/.pth file, or a Hub repo id ("owner/name",
-    "owner/name/file.safetensors", "hf://owner/name"). None tries torchvision's cache,
-    then the default Hub repo (cached after the first download). Any failure is a
-    StyleWeightsError that says how to provide weights.
+    `source` is a local .safetensors/.pth file, a Hub repo id "owner/name" (its
+    model.safetensors), or "hf://owner/name/path/to/file". None tries torchvision's
+    cache, then the default Hub repo (cached after the first download). Any failure is
+    a StyleWeightsError that says how to provide weights.
     """
     if source is None or str(source).strip() == "":
         cached = Path(torch.hub.get_dir()) / "checkpoints" / TORCHVISION_FILE
@@ -119,10 +120,13 @@ def load_vgg19_weights(source: str | Path | None = None, token: str | None = Non
     path = Path(text).expanduser()
     if path.is_file():
         return _load_file(path)
-    match = _HUB_REPO_RE.match(text)
-    if path.exists() or text.lower().endswith(_WEIGHT_SUFFIXES) or text.startswith(("/", ".", "~")) or not match:
+    url, repo_id = _HUB_URL_RE.match(text), _HUB_REPO_RE.match(text)
+    if url:
+        repo, filename = url.group(1), url.group(2) or DEFAULT_HUB_FILE
+    elif repo_id and not path.exists() and not text.lower().endswith(_WEIGHT_SUFFIXES):
+        repo, filename = repo_id.group(1), DEFAULT_HUB_FILE
+    else:
         raise StyleWeightsError(f"style weights {text!r}: no such file; " + HOW_TO_PROVIDE)
-    repo, filename = match.group(1), match.group(2) or DEFAULT_HUB_FILE
     try:
         downloaded = hub.download_file(repo, filename, token=token)
     except GanError as error:
@@ -364,7 +368,7 @@ class StyleConfig:
     levels: int = 2  # coarse-to-fine passes, each at half the size of the next (512 -> 256, 512)
     steps: int = 200  # loss evaluations at full size (one L-BFGS iteration or Adam step each)
     coarse_steps: int = 200  # most loss evaluations at each coarser level (4x cheaper per halving)...
-    coarse_plateau: float = 0.01  # ... which ends once 10 evaluations improve its loss by less than this fraction
+    coarse_plateau: float = 0.05  # ... which ends once 10 evaluations improve its loss by less than this fraction
     content_weight: float = 1.0
     style_weight: float = 100.0  # with "target" normalisation; the PyTorch tutorial uses 1e6 with "none"
     tv_weight: float = 10.0  # total variation (smoothness)
@@ -578,6 +582,7 @@ def stylize(
     last_preview = -math.inf
     done, notes, stopped = 0, [], False
     image: torch.Tensor | None = None  # (1, C, H, W) the current solution; C = 1 under luminance transfer
+    previous_content = content  # the content at the previous level, in the solution's colour space
     chroma: torch.Tensor | None = None  # (2, H, W) the content's I and Q channels, under luminance transfer
     losses: dict[str, float] = {}
 
@@ -616,8 +621,12 @@ def stylize(
             start = content_l[None]
         elif image is None:
             start = torch.rand(content_l[None].shape, generator=generator)
+        elif config.init == "content":  # upsample only what stylisation changed; the content keeps its fine detail
+            change = image.cpu() - previous_content[None]
+            start = content_l[None] + F.interpolate(change, size=content_l.shape[-2:], mode="bilinear")
         else:
             start = F.interpolate(image.cpu(), size=content_l.shape[-2:], mode="bilinear", align_corners=False)
+        previous_content = content_l
         solver = _LevelSolver(objective, start.to(device), vgg_input, config)
         x = solver.x
         best_loss, best_image = math.inf, x.detach().clamp(0, 1)

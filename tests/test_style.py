@@ -138,6 +138,13 @@ def test_coarse_to_fine_solves_at_half_size_first(weights):
     assert events[-1].result.shape == (3, 64, 64) and events[-1].total_steps == 7
 
 
+def test_a_coarse_pass_ends_when_it_stops_improving(weights):
+    config = fast(size=64, levels=2, coarse_steps=100, steps=2, coarse_plateau=1.0)  # any 10-step gain is "too small"
+    events = list(stylize(content_image(64, 64), [style_image(RED)], weights, config, device="cpu"))
+    assert [e.level for e in events[:-1]] == [0] * 11 + [1] * 2
+    assert events[-1].step == 13 and events[-2].total_steps == 13  # the progress total shrinks to match
+
+
 def test_a_seed_makes_noise_starts_reproducible(weights):
     config = fast(init="noise", steps=4)
     first, again = run(weights, config), run(weights, config)
@@ -257,6 +264,9 @@ def test_weights_load_from_prefixed_safetensors_torchvision_pth_and_the_hub(weig
     from_hub = load_vgg19_weights("someone/vgg19-weights")
     assert calls == [("someone/vgg19-weights", "model.safetensors")]
     assert from_hub.source == "someone/vgg19-weights/model.safetensors"
+    load_vgg19_weights("hf://someone/vgg19-weights/exports/model.safetensors")
+    assert calls[-1] == ("someone/vgg19-weights", "exports/model.safetensors")
+    calls.pop()
     assert torch.equal(from_hub.tensors["features.34.weight"], weights.tensors["features.34.weight"])
 
     # torchvision's own cache file (a pickled state dict with the classifier), found with no source given.
