@@ -15,11 +15,15 @@ import os
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 
+import spaces  # ZeroGPU: must be imported before anything touches CUDA (torch included)
+
+# isort: split
 import argparse
 import functools
 import inspect
 import json
 import random
+import re
 import shutil
 import tempfile
 import time
@@ -30,14 +34,20 @@ from pathlib import Path
 from typing import Any
 
 import gradio as gr
-import spaces
 import torch
 
+from gan.card import write_bundle
+from gan.checkpoint import Checkpoint, load_checkpoint
 from gan.config import MAX_SEED, GenerateConfig, InterpolateConfig, parse_seed_list
-from gan.data import load_picture
+from gan.data import load_image_folder, load_picture
 from gan.device import pick_device
-from gan.errors import GanError
+from gan.errors import GanError, HubError
+from gan.hub import browse, pull, push
+from gan.hub import endpoint as hub_endpoint
 from gan.images import make_grid, save_gif, save_png, to_pil, upscale
+from gan.metrics import evaluate_generator
+from gan.models import get_architecture
+from gan.runs import save_run, zip_run
 from gan.sampling import generate, interpolate
 from gan.style import (
     PRESERVE_COLORS,
@@ -49,6 +59,7 @@ from gan.style import (
     parse_blend_weights,
     stylize,
 )
+from gan.train import RunState, TrainConfig, TrainEvent, train
 from gan.zoo import DEFAULT_MODEL, ModelCache, embedded_models, resolve_model
 
 OUTPUT_ROOT = Path(tempfile.gettempdir()) / "gan-studio-outputs"
@@ -58,6 +69,7 @@ PREVIEW_MIN_SIDE = 256  # small samples (32 px) are upscaled with nearest-neighb
 STYLE_EXAMPLES = Path(__file__).resolve().parent / "weights" / "style-examples"
 STYLE_UI_MAX_SIZE = 1024  # the size slider's top: larger renders take many minutes even on a GPU
 STYLE_UI_MAX_STYLES = 8  # style images per request
+LICENSES = ["inherit", "apache-2.0", "mit", "cc-by-4.0", "cc-by-sa-4.0", "cc-by-nc-4.0", "openrail", "other"]
 
 
 def clear_decode_errors(image: gr.Image) -> gr.Image:
@@ -80,17 +92,17 @@ def clear_decode_errors(image: gr.Image) -> gr.Image:
 
 
 def user_errors(handler: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn the package's typed errors into a gr.Error message for the visitor (generators too)."""
+    """Turn the package's typed errors into a gr.Error message for the visitor (plain and generator handlers)."""
     if inspect.isgeneratorfunction(handler):
 
         @functools.wraps(handler)
-        def wrapped_generator(*args: Any, **kwargs: Any) -> Iterator[Any]:
+        def streaming(*args: Any, **kwargs: Any) -> Iterator[Any]:
             try:
                 yield from handler(*args, **kwargs)
             except GanError as error:
                 raise gr.Error(str(error)) from error
 
-        return wrapped_generator
+        return streaming
 
     @functools.wraps(handler)
     def wrapped(*args: Any, **kwargs: Any) -> Any:
@@ -102,18 +114,44 @@ def user_errors(handler: Callable[..., Any]) -> Callable[..., Any]:
     return wrapped
 
 
-def fresh_output_dir() -> Path:
-    """A new folder for one request's files; prunes folders older than OUTPUT_MAX_AGE_S."""
-    OUTPUT_ROOT.mkdir(parents=True, exist_ok=True)
-    cutoff = time.time() - OUTPUT_MAX_AGE_S
-    for old in OUTPUT_ROOT.iterdir():
+def fresh_dir(root: Path, max_age_s: float) -> Path:
+    """A new folder under `root`; first removes the folders there older than `max_age_s`."""
+    root.mkdir(parents=True, exist_ok=True)
+    cutoff = time.time() - max_age_s
+    for old in root.iterdir():
         if old.is_dir() and old.stat().st_mtime < cutoff:
             shutil.rmtree(old, ignore_errors=True)
-    return Path(tempfile.mkdtemp(dir=OUTPUT_ROOT))
+    return Path(tempfile.mkdtemp(dir=root))
+
+
+def fresh_output_dir() -> Path:
+    """A folder for one request's files (kept OUTPUT_MAX_AGE_S)."""
+    return fresh_dir(OUTPUT_ROOT, OUTPUT_MAX_AGE_S)
 
 
 def model_choices(session: dict[str, Any]) -> list[str]:
     return list(embedded_models()) + list(session.get("models", {}))
+
+
+def file_label(name: str) -> str:
+    """A model name as a file-name part: Hub names look like owner/name@revision."""
+    return name.replace("/", "--").replace("\\", "--")
+
+
+def oauth_configured() -> bool:
+    """True on a Space with `hf_oauth: true` (it sets OAUTH_CLIENT_ID); then the Hub tab shows a login button.
+
+    Off a Space, Gradio's login button asks the Hub who the local user is when the app
+    starts, which fails offline: there the tab offers a token field instead.
+    """
+    return bool(os.environ.get("OAUTH_CLIENT_ID"))
+
+
+def visitor_token(token_text: str | None, oauth_token: gr.OAuthToken | None) -> str | None:
+    """The logged-in visitor's OAuth token, else the pasted one. Used for one call, never stored."""
+    if oauth_token is not None and oauth_token.token:
+        return oauth_token.token
+    return (token_text or "").strip() or None
 
 
 def model_folder(name: str, session: dict[str, Any]) -> Path:
@@ -155,14 +193,17 @@ def style_examples(folder: Path = STYLE_EXAMPLES) -> list[list[Any]]:
     return pairs
 
 
-def build_app(cache: ModelCache | None = None, style_weights: str | Path | None = None) -> gr.Blocks:
-    """The app. `style_weights`: VGG19 weights for style transfer (a file or Hub repo id); None reads
-    $GAN_STYLE_WEIGHTS now, else torchvision's cache or the default Hub repo on first use."""
+def build_app(
+    cache: ModelCache | None = None, oauth: bool | None = None, style_weights: str | Path | None = None
+) -> gr.Blocks:
+    """The whole UI. `oauth`: show Hugging Face login (default: when running on a Space with OAuth).
+    `style_weights`: VGG19 weights for style transfer, a file or a Hub repo id; None reads $GAN_STYLE_WEIGHTS
+    now, else uses torchvision's cache or the default Hub repo, loaded on first use."""
     cache = cache or ModelCache(max_models=4)
     style_networks = VGG19WeightsCache(style_weights or default_weights_source())
+    oauth = oauth_configured() if oauth is None else oauth
     defaults = GenerateConfig()
     walk_defaults = InterpolateConfig()
-    style_defaults = StyleConfig()
 
     @user_errors
     def describe_model(name: str, session: dict[str, Any]) -> str:
@@ -181,7 +222,7 @@ def build_app(cache: ModelCache | None = None, style_weights: str | Path | None 
         first, last = config.seeds[0], config.seeds[-1]
         return save_png(
             upscale(to_pil(make_grid(images)[None])[0], PREVIEW_MIN_SIDE * 2),
-            out / f"{name}_grid_seeds{first}-{last}_psi{config.truncation:g}.png",
+            out / f"{file_label(name)}_grid_seeds{first}-{last}_psi{config.truncation:g}.png",
             {"model": name, "seeds": f"{first}-{last}", "truncation": config.truncation},
         )
 
@@ -195,10 +236,10 @@ def build_app(cache: ModelCache | None = None, style_weights: str | Path | None 
         gallery = []
         for seed_i, image in zip(config.seeds, to_pil(images), strict=True):
             meta = {"model": name, "seed": seed_i, "truncation": config.truncation}
-            path = save_png(image, out / f"{name}_seed{seed_i}_psi{config.truncation:g}.png", meta)
+            path = save_png(image, out / f"{file_label(name)}_seed{seed_i}_psi{config.truncation:g}.png", meta)
             gallery.append((str(path), f"seed {seed_i}"))
         grid_path = save_grid(name, config, images, out)
-        zip_path = out / f"{name}_seeds{config.seeds[0]}-{config.seeds[-1]}_psi{config.truncation:g}.zip"
+        zip_path = out / f"{file_label(name)}_seeds{config.seeds[0]}-{config.seeds[-1]}_psi{config.truncation:g}.zip"
         with zipfile.ZipFile(zip_path, "w") as archive:
             for path, _caption in gallery:
                 archive.write(path, Path(path).name)
@@ -228,7 +269,7 @@ def build_app(cache: ModelCache | None = None, style_weights: str | Path | None 
         frames = render_walk(cache.get(model_folder(name, session)).generator, config)
         out = fresh_output_dir()
         pil_frames = [upscale(f, PREVIEW_MIN_SIDE) for f in to_pil(frames)]
-        label = f"{name}_{config.method}_seeds{'-'.join(map(str, seeds))}"[:120]
+        label = f"{file_label(name)}_{config.method}_seeds{'-'.join(map(str, seeds))}"[:120]
         gif = save_gif(pil_frames, out / f"{label}.gif", config.frame_ms, comment=f"model={name} seeds={seeds}")
         strip = frames[:: max(1, len(frames) // 16)][:16]  # (<=16, C, H, W) evenly spaced frames
         grid = save_png(
@@ -240,6 +281,491 @@ def build_app(cache: ModelCache | None = None, style_weights: str | Path | None 
 
     def random_seed() -> int:
         return random.randint(0, MAX_SEED)
+
+    # -- Hub tab ---------------------------------------------------------------------------------
+
+    @user_errors
+    def on_browse(search: str, token_text: str, oauth_token: gr.OAuthToken | None) -> tuple[dict[str, Any], str]:
+        models = browse(search or "", token=visitor_token(token_text, oauth_token))
+        if not models:
+            return gr.update(choices=[], value=None), "No GAN checkpoints matched: type any repo id below instead."
+        rows = [f"| [{m.repo_id}]({hub_endpoint()}/{m.repo_id}) | {m.downloads} | {m.likes} |" for m in models]
+        title = f"{len(models)} checkpoint{'s' if len(models) > 1 else ''}, most downloaded first:"
+        table = "\n".join([title, "", "| repo | downloads | likes |", "|---|---|---|", *rows])
+        return gr.update(choices=[(m.label, m.repo_id) for m in models], value=None), table
+
+    def on_pick(repo_id: str | None) -> str:
+        return repo_id or ""
+
+    @user_errors
+    def on_pull(
+        source: str, revision: str, token_text: str, session: dict[str, Any], oauth_token: gr.OAuthToken | None
+    ) -> tuple[str, dict[str, Any], dict[str, Any], dict[str, Any], dict[str, Any]]:
+        result = pull(
+            source, (revision or "").strip() or None, visitor_token(token_text, oauth_token), allow_local=False
+        )
+        session = {**session, "models": {**session.get("models", {}), result.name: str(result.folder)}}
+        report = "\n".join(
+            [
+                f"Loaded **{result.name}**: now selected in the Generate tab, for this session only.",
+                "",
+                *(f"- {line}" for line in result.describe()),
+            ]
+        )
+        choices = model_choices(session)
+        return (
+            report,
+            gr.update(choices=choices, value=result.name),  # Generate
+            gr.update(choices=[*FROM_SCRATCH, *choices]),  # Fine-tune's "Start from"
+            gr.update(choices=choices, value=result.name),  # Push
+            session,
+        )
+
+    def on_hub_open(session: dict[str, Any]) -> dict[str, Any]:
+        """Models fine-tuned since the tab was last shown join the push list."""
+        return gr.update(choices=model_choices(session))
+
+    @user_errors
+    def on_package(name: str, repo: str, with_discriminator: bool, license: str, session: dict[str, Any]) -> str:
+        """The folder a push uploads, as a zip: made before pushing, so it stays downloadable if the push fails."""
+        repo_id = (repo or "").strip() or f"your-name/{file_label(name)}"
+        out = fresh_output_dir()
+        bundle = out / (re.sub(r"[^A-Za-z0-9_.-]+", "-", repo_id.split("/")[-1]).strip(".-") or "checkpoint")
+        files = write_bundle(
+            model_folder(name, session),
+            bundle,
+            repo_id,
+            with_discriminator=bool(with_discriminator),
+            license=None if license in (None, "", "inherit") else license,
+        )
+        zip_path = out / f"{bundle.name}-checkpoint.zip"
+        with zipfile.ZipFile(zip_path, "w") as archive:
+            for relative in files:
+                archive.write(bundle / relative, f"{bundle.name}/{relative}")
+        return str(zip_path)
+
+    @user_errors
+    def on_push(
+        name: str,
+        repo: str,
+        visibility: str,
+        with_discriminator: bool,
+        license: str,
+        token_text: str,
+        session: dict[str, Any],
+        oauth_token: gr.OAuthToken | None,
+    ) -> str:
+        token = visitor_token(token_text, oauth_token)
+        if not token:
+            how = "log in with Hugging Face" if oauth else "paste a token with write access"
+            raise HubError(f"pushing needs a Hugging Face login: {how}. Your checkpoint stays downloadable as a zip.")
+        result = push(
+            model_folder(name, session),
+            repo,
+            token,
+            private=visibility == "private",
+            with_discriminator=bool(with_discriminator),
+            license=None if license in (None, "", "inherit") else license,
+        )
+        state = "created" if result.created else "updated (it existed, so its visibility was left as it was)"
+        shown = "private" if result.private else "public"
+        return (
+            f"Pushed **{name}** to [{result.repo_id}]({result.url}): {shown}, {state}. [Commit]({result.commit_url})."
+        )
+
+    with gr.Blocks(title="GAN studio", delete_cache=(3600, 3600)) as demo:
+        session = gr.State({"models": {}})  # this visitor's own models: name -> checkpoint folder
+        gr.Markdown("# GAN studio\nGenerate images with GANs, fine-tune them on your pictures, transfer styles.")
+        with gr.Tabs():
+            with gr.Tab("Generate", id="generate"):
+                with gr.Row():
+                    model = gr.Dropdown(
+                        list(embedded_models()), value=DEFAULT_MODEL, label="Model", scale=2, allow_custom_value=True
+                    )  # custom values: this visitor's own models are checked by model_folder()
+                    model_info = gr.Markdown()
+                with gr.Row():
+                    seed = gr.Number(defaults.seed, label="First seed", precision=0, minimum=0, maximum=MAX_SEED)
+                    dice = gr.Button("🎲 Random seed", scale=0)
+                    count = gr.Slider(1, UI_MAX_COUNT, defaults.count, step=1, label="Images")
+                    truncation = gr.Slider(0.0, 1.0, defaults.truncation, step=0.05, label="Truncation ψ (1 = off)")
+                generate_button = gr.Button("Generate", variant="primary")
+                gallery = gr.Gallery(
+                    label="Samples (seed in caption and file name)",
+                    columns=8,
+                    format="png",
+                    height="auto",
+                    elem_id="gallery",
+                )
+                with gr.Row():
+                    grid_image = gr.Image(label="Grid", format="png", type="filepath", interactive=False)
+                    downloads = gr.File(label="Download all PNGs and the grid (zip)")
+                grid_only = gr.Button(visible=False)  # carries the API-only /grid endpoint
+                with gr.Accordion("Latent interpolation", open=False):
+                    with gr.Row():
+                        walk_seeds = gr.Textbox(", ".join(map(str, walk_defaults.seeds)), label="Seeds to visit")
+                        walk_steps = gr.Slider(2, 60, walk_defaults.steps, step=1, label="Frames per segment")
+                        walk_method = gr.Radio(["slerp", "lerp"], value=walk_defaults.method, label="Path")
+                        walk_loop = gr.Checkbox(walk_defaults.loop, label="Loop back")
+                    walk_button = gr.Button("Interpolate")
+                    with gr.Row():
+                        walk_gif = gr.Image(label="Animation", type="filepath", format="gif", interactive=False)
+                        walk_grid = gr.Image(label="Frames", type="filepath", format="png", interactive=False)
+                    walk_files = gr.File(label="Download (GIF, frame grid)", file_count="multiple")
+            with gr.Tab("Fine-tune", id="finetune"):
+                finetune_start = build_finetune_tab(cache, session, model)
+            with gr.Tab("Style transfer", id="style"):
+                build_style_tab(style_networks, grid_image)
+            with gr.Tab("Hub", id="hub") as hub_tab:
+                gr.Markdown(
+                    "Load a community GAN from the Hugging Face Hub into this session, or push one of your models "
+                    "to your account with a model card. Formats: GAN studio and HugGAN DCGAN checkpoints; "
+                    "pickles that run code (StyleGAN `.pkl`) and lightweight-gan are refused, with the reason."
+                )
+                with gr.Row():
+                    if oauth:
+                        gr.LoginButton()
+                    hub_token = gr.Textbox(
+                        label="Hugging Face token (private repos and pushing; used for one request, never stored)",
+                        type="password",
+                        placeholder="hf_...",
+                        visible=not oauth,
+                        elem_id="hub-token",
+                    )
+                with gr.Row():
+                    with gr.Column():
+                        gr.Markdown("### Load a model")
+                        with gr.Row():
+                            hub_search = gr.Textbox(label="Search (optional)", placeholder="e.g. mnist, anime")
+                            browse_button = gr.Button("🔎 Find GAN checkpoints", scale=0)
+                        hub_list = gr.Dropdown([], label="Community checkpoints (tags gan, huggan, dcgan)")
+                        hub_found = gr.Markdown(elem_id="hub-found")
+                        hub_repo = gr.Textbox(
+                            label="Repo id or URL",
+                            placeholder="owner/name or https://huggingface.co/owner/name",
+                            elem_id="hub-repo",
+                        )
+                        hub_revision = gr.Textbox(label="Revision (optional)", placeholder="main, a tag or a commit")
+                        pull_button = gr.Button("Load", variant="primary")
+                        pull_report = gr.Markdown(elem_id="pull-report")
+                    with gr.Column():
+                        gr.Markdown("### Push a model")
+                        push_model = gr.Dropdown(
+                            list(embedded_models()), value=DEFAULT_MODEL, label="Model", allow_custom_value=True
+                        )
+                        push_repo = gr.Textbox(label="Repo name", placeholder="my-gan (your namespace) or org/my-gan")
+                        with gr.Row():
+                            push_visibility = gr.Radio(["public", "private"], value="public", label="Visibility")
+                            push_license = gr.Dropdown(LICENSES, value="inherit", label="Licence")
+                        push_with_d = gr.Checkbox(False, label="Include the discriminator (to fine-tune further)")
+                        push_button = gr.Button("Push to the Hub", variant="primary")
+                        push_files = gr.File(
+                            label="The checkpoint, card and samples (zip): yours even if the push fails"
+                        )
+                        push_result = gr.Markdown(elem_id="push-result")
+
+        model.change(describe_model, [model, session], model_info, api_name="describe_model")
+        demo.load(describe_model, [model, session], model_info, api_name="describe_default_model")
+        dice.click(random_seed, None, seed, api_name="random_seed")
+        generate_button.click(
+            on_generate,
+            [model, seed, count, truncation, session],
+            [gallery, grid_image, downloads],
+            api_name="generate",
+            concurrency_id="gpu",
+            concurrency_limit=1,
+        )
+        grid_only.click(on_grid, [model, seed, count, truncation, session], grid_image, api_name="grid")
+        gr.on(
+            [browse_button.click, hub_search.submit],
+            on_browse,
+            [hub_search, hub_token],
+            [hub_list, hub_found],
+            api_name="browse_hub",
+        )
+        hub_list.input(on_pick, hub_list, hub_repo, api_name="pick_checkpoint")
+        hub_tab.select(on_hub_open, session, push_model, api_name="hub_models")
+        gr.on(
+            [pull_button.click, hub_repo.submit],
+            on_pull,
+            [hub_repo, hub_revision, hub_token, session],
+            [pull_report, model, finetune_start, push_model, session],
+            api_name="pull_model",
+        )
+        push_button.click(
+            on_package,
+            [push_model, push_repo, push_with_d, push_license, session],
+            push_files,
+            api_name="package_checkpoint",
+        ).success(
+            on_push,
+            [push_model, push_repo, push_visibility, push_with_d, push_license, hub_token, session],
+            push_result,
+            api_name="push_model",
+        )
+        walk_button.click(
+            on_interpolate,
+            [model, walk_seeds, walk_steps, walk_method, walk_loop, truncation, session],
+            [walk_gif, walk_grid, walk_files],
+            api_name="interpolate",
+            concurrency_id="gpu",
+        )
+    demo.queue(default_concurrency_limit=1, max_size=64)
+    return demo
+
+
+FROM_SCRATCH = {  # Fine-tune tab "start from" choices that build a new pair instead of loading one
+    "DCGAN from scratch": "dcgan",
+    "FastGAN from scratch (few-shot, 64 px and up)": "fastgan",
+}
+RUNS_ROOT = Path(tempfile.gettempdir()) / "gan-studio-runs"
+RUN_MAX_AGE_S = 24 * 3600
+PLOT_MAX_ROWS = 3000
+
+
+def fresh_run_dir() -> Path:
+    """A folder for one fine-tuning run (kept RUN_MAX_AGE_S)."""
+    return fresh_dir(RUNS_ROOT, RUN_MAX_AGE_S)
+
+
+def training_gpu_seconds(data: torch.Tensor, model_config: Any, config: TrainConfig, *args: Any) -> int:
+    """ZeroGPU duration: the time budget plus room for start-up and saving."""
+    return int(config.time_budget_s) + 60
+
+
+@spaces.GPU(duration=training_gpu_seconds)
+def run_training(
+    data: torch.Tensor,
+    model_config: Any,
+    config: TrainConfig,
+    architecture: str,
+    init: Checkpoint | None,
+    resume: RunState | None,
+    control: dict[str, bool],
+) -> Iterator[TrainEvent]:
+    # On ZeroGPU this runs in a forked worker: `control` is a copy there, so Stop acts through Cancel.
+    yield from train(data, model_config, config, None, lambda: bool(control.get("stop")), architecture, init, resume)
+
+
+def health_markdown(event: TrainEvent) -> str:
+    h = event.health
+    badges = " · ".join(f"**{badge}**" for badge in h.badges())
+    return (
+        f"{badges}  \nstep {event.step}, {event.elapsed_s:.0f} s · r_t {h.r_t:+.2f} · augmentation "
+        f"{h.augment_strength:.2f} · preview diversity {h.diversity:.3f} · D steps skipped {h.d_steps_skipped}"
+    )
+
+
+def quality_markdown(quality: dict[str, dict[str, float]]) -> str:
+    """Generated-vs-real numbers beside the real-vs-real floor (fixed random CNN features)."""
+    rows = [("FD", "fd", "lower"), ("KID x1000", "kid_x1000", "lower"), ("precision", "precision", "higher"),
+            ("recall", "recall", "higher"), ("coverage", "coverage", "higher"),
+            ("nearest training image (px)", "nn_distance", "near the floor; far lower = copying")]  # fmt: skip
+    lines = ["| quality (random-CNN features) | generated | real vs real | better |", "|---|---|---|---|"]
+    for label, key, better in rows:
+        lines.append(f"| {label} | {quality['generated'][key]:.3g} | {quality['real_floor'][key]:.3g} | {better} |")
+    return "\n".join(lines)
+
+
+def build_finetune_tab(cache: ModelCache, session: gr.State, generate_model: gr.Dropdown) -> gr.Dropdown:
+    """Upload images, pick a start, train with live previews; the result joins this visitor's models.
+
+    Returns the "Start from" dropdown, so other tabs (the Hub's pulls) can add this visitor's models to it.
+    """
+    defaults = TrainConfig()
+    control = gr.State({"stop": False})  # per visitor: Stop sets it, the running loop reads it
+    gr.Markdown(
+        "Train a GAN on your own images (10 or more; 100+ is better). Start from scratch or fine-tune a model; "
+        "the result appears in the Generate tab's model list and can be downloaded."
+    )
+    with gr.Row():
+        with gr.Column():
+            uploads = gr.File(
+                label="Training images: image files or a zip/tar archive",
+                file_count="multiple",
+            )  # no file_types filter: gan.data reports each file it skips, and why
+            start = gr.Dropdown(
+                [*FROM_SCRATCH, *embedded_models()], value="DCGAN from scratch", label="Start from",
+                allow_custom_value=True,
+            )  # fmt: skip
+            with gr.Row():
+                resolution = gr.Dropdown([32, 64, 128, 256], value=64, label="Resolution (from scratch)")
+                colour = gr.Radio(["colour", "greyscale"], value="colour", label="Images (from scratch)")
+            minutes = gr.Slider(0.5, 10, 2, step=0.5, label="Time budget (minutes)")
+            resume = gr.Checkbox(False, label="Resume my last run (same images)")
+            with gr.Accordion("Advanced settings", open=False):
+                steps = gr.Number(100_000, precision=0, label="Step budget for this run")
+                batch = gr.Slider(4, 128, 32, step=4, label="Batch size")
+                lr_g = gr.Number(defaults.lr_g, label="Generator learning rate")
+                lr_d = gr.Number(defaults.lr_d, label="Discriminator learning rate (TTUR: above G's)")
+                loss = gr.Radio(["hinge", "nonsaturating"], value=defaults.loss, label="Loss")
+                augment = gr.Textbox(
+                    defaults.augment, label="DiffAugment: auto, none (empty), or color,translation,cutout"
+                )
+                seed = gr.Number(0, precision=0, label="Seed")
+            with gr.Row():
+                train_button = gr.Button("Train", variant="primary")
+                stop_button = gr.Button("Stop (keep weights)")
+                cancel_button = gr.Button("Cancel", variant="stop")
+        with gr.Column():
+            preview = gr.Image(label="Fixed-seed preview (EMA generator)", format="png", type="pil",
+                               interactive=False, elem_id="train-preview")  # fmt: skip
+            health = gr.Markdown(elem_id="train-health")
+            status = gr.Markdown(elem_id="train-status")
+            loss_plot = gr.LinePlot(x="step", y="value", color="series", label="Losses")
+            d_plot = gr.LinePlot(x="step", y="value", color="series", label="Mean D logit: real vs generated")
+            download = gr.File(label="Trained model (zip: safetensors, config, model card, samples, record)")
+
+    @user_errors
+    def on_train(
+        files: list[str] | None, start_name: str, res: int, colour_mode: str, minutes_: float, steps_: float,
+        batch_: float, lr_g_: float, lr_d_: float, loss_: str, augment_: str, seed_: float, resume_: bool,
+        session_: dict[str, Any], control_: dict[str, bool], progress=gr.Progress(),
+    ) -> Iterator[tuple[Any, ...]]:  # fmt: skip
+        import pandas as pd
+
+        if not files:
+            raise GanError("upload some training images first (image files or a zip/tar archive)")
+        run_state, init = None, None
+        if resume_:
+            if not session_.get("last_run"):
+                raise GanError("there is no earlier run in this session to resume")
+            run_state = RunState.load(session_["last_run"])
+            architecture, model_config = run_state.architecture, run_state.model_config
+        elif start_name in FROM_SCRATCH:
+            architecture = FROM_SCRATCH[start_name]
+            shape = {"resolution": int(res), "channels": 3 if colour_mode == "colour" else 1}
+            model_config = get_architecture(architecture).config_class(**shape)
+        else:
+            init = load_checkpoint(model_folder(start_name, session_), with_discriminator=True)
+            architecture, model_config = init.architecture, init.config
+        config = TrainConfig(
+            steps=(run_state.step if run_state else 0) + _as_int(steps_, "step budget"),
+            time_budget_s=float(minutes_) * 60,
+            batch_size=_as_int(batch_, "batch size"),
+            lr_g=float(lr_g_),
+            lr_d=float(lr_d_),
+            loss=loss_,
+            augment=(augment_ or "").strip(),
+            seed=_as_int(seed_, "seed"),
+            preview_every_s=2.0,
+        )
+        data, report = load_image_folder(files, model_config.resolution, model_config.channels)
+        control_["stop"] = False
+        intro = f"Training {architecture} at {model_config.resolution} px on {report.summary()}".replace("\n", "  \n")
+        yield gr.skip(), "starting...", intro, gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
+        losses, outputs = [], []
+        event = None
+        for event in run_training(data, model_config, config, architecture, init, run_state, control_):
+            losses += [{"step": event.step, "value": v, "series": f"loss {k}"} for k, v in event.losses.items()]
+            outputs += [{"step": event.step, "value": event.d_real, "series": "D(real)"},
+                        {"step": event.step, "value": event.d_fake, "series": "D(fake)"}]  # fmt: skip
+            progress(min(event.elapsed_s / config.time_budget_s, 1.0), desc=f"step {event.step}")
+            if event.result is None:
+                image = to_pil(event.preview[None])[0] if event.preview is not None else gr.skip()
+                notes = "  \n".join(event.notes)
+                yield (image, health_markdown(event), notes or gr.skip(),
+                       pd.DataFrame(losses[-PLOT_MAX_ROWS:]), pd.DataFrame(outputs[-PLOT_MAX_ROWS:]),
+                       gr.skip(), gr.skip(), gr.skip())  # fmt: skip
+        assert event is not None and event.result is not None
+        progress(1.0, desc="measuring quality")
+        quality = evaluate_generator(event.result.generator, data)
+        name = f"my-{architecture}-{len(session_['models']) + 1}"
+        folder = save_run(fresh_run_dir() / name, event.result, event.preview,
+                          {"command": "GAN studio Fine-tune tab", "data": report.summary().splitlines()[0],
+                           "data_shape": list(data.shape), "quality": quality})  # fmt: skip
+        session_["models"][name] = str(folder)
+        session_["last_run"] = str(folder)
+        done = "  \n".join([*event.notes, f"Saved as **{name}**: pick it in the Generate tab, or download it below."])
+        done += "\n\n" + quality_markdown(quality)
+        yield (to_pil(event.preview[None])[0], health_markdown(event), done,
+               pd.DataFrame(losses[-PLOT_MAX_ROWS:]), pd.DataFrame(outputs[-PLOT_MAX_ROWS:]), str(zip_run(folder)),
+               gr.Dropdown(choices=model_choices(session_), value=name), session_)  # fmt: skip
+
+    def request_stop(control_: dict[str, bool]) -> str:
+        control_["stop"] = True
+        return "Stopping after this step; the weights so far will be kept..."
+
+    train_event = train_button.click(
+        on_train,
+        [uploads, start, resolution, colour, minutes, steps, batch, lr_g, lr_d, loss, augment, seed, resume, session,
+         control],
+        [preview, health, status, loss_plot, d_plot, download, generate_model, session],
+        api_name="train", concurrency_id="train", concurrency_limit=1,
+    )  # fmt: skip
+    stop_button.click(request_stop, control, status, api_name="stop_training", queue=False)
+    cancel_button.click(None, None, None, cancels=[train_event], api_name="cancel_training")
+    return start
+
+
+def build_style_tab(style_networks: VGG19WeightsCache, generated_grid: gr.Image) -> None:
+    """Content and style uploads, weights and sliders, live preview, Stop, download; examples that ship offline."""
+    style_defaults = StyleConfig()
+    gr.Markdown(
+        "Render a picture in the style of one or more others (Gatys et al.'s Gram-matrix method on VGG19 "
+        "features, coarse to fine). Stop keeps the current image."
+    )
+    with gr.Row():
+        with gr.Column():
+            style_content = clear_decode_errors(
+                gr.Image(
+                    label="Content image",
+                    type="filepath",
+                    format="png",
+                    height=300,
+                    elem_id="style-content",
+                )
+            )
+            use_grid = gr.Button("Use the Generate tab's grid as content", size="sm")
+            style_files = gr.File(
+                label="Style images (one or more)",
+                file_count="multiple",
+                file_types=["image"],
+                height=160,
+                elem_id="style-files",
+            )
+            style_blend = gr.Textbox(
+                label="Style blend weights, one per style image (empty = equal)", placeholder="e.g. 2, 1"
+            )
+        with gr.Column():
+            style_output = gr.Image(
+                label="Result (live preview)",
+                type="filepath",
+                format="png",
+                interactive=False,
+                height=400,
+                elem_id="style-output",
+            )
+            style_status = gr.Markdown(elem_id="style-status")
+            style_download = gr.File(label="Download PNG", elem_id="style-download")
+    with gr.Row():
+        style_size = gr.Slider(
+            64, STYLE_UI_MAX_SIZE, _style_ui_size(style_defaults), step=32, label="Size (longer side, px)",
+            elem_id="style-size",
+        )  # fmt: skip
+        style_steps = gr.Slider(1, 1000, style_defaults.steps, step=1, label="Steps at full size",
+                                elem_id="style-steps")  # fmt: skip
+        style_preserve = gr.Radio(
+            list(PRESERVE_COLORS), value=style_defaults.preserve_colors, label="Preserve content colours"
+        )
+    with gr.Row():
+        style_content_weight = gr.Slider(0, 10, style_defaults.content_weight, step=0.1, label="Content weight")
+        style_style_weight = gr.Slider(0, 1000, style_defaults.style_weight, step=1, label="Style weight")
+        style_tv_weight = gr.Slider(0, 100, style_defaults.tv_weight, step=0.5, label="Smoothness (TV)")
+    with gr.Accordion("More settings", open=False), gr.Row():
+        style_scale = gr.Slider(0.25, 2.0, style_defaults.style_scale, step=0.05, label="Style scale")
+        style_levels = gr.Slider(1, 3, style_defaults.levels, step=1, label="Coarse-to-fine passes")
+        style_coarse_steps = gr.Slider(
+            0, 1000, style_defaults.coarse_steps, step=1, label="Steps per coarse pass",
+            elem_id="style-coarse-steps",
+        )  # fmt: skip
+        style_init = gr.Radio(["content", "noise"], value=style_defaults.init, label="Start from")
+        style_seed = gr.Number(style_defaults.seed, label="Seed", precision=0, minimum=0, maximum=MAX_SEED)
+    with gr.Row():
+        stylize_button = gr.Button("Stylise", variant="primary", elem_id="style-run")
+        stop_button = gr.Button("Stop", variant="stop", elem_id="style-stop")
+    examples = style_examples()
+    if examples:
+        gr.Examples(examples, [style_content, style_files], label="Bundled examples (offline images)")
 
     @user_errors
     def on_stylize(
@@ -328,146 +854,17 @@ def build_app(cache: ModelCache | None = None, style_weights: str | Path | None 
             raise gr.Error("generate images in the Generate tab first")
         return grid
 
-    with gr.Blocks(title="GAN studio", delete_cache=(3600, 3600)) as demo:
-        session = gr.State({"models": {}})  # this visitor's own models: name -> checkpoint folder
-        gr.Markdown("# GAN studio\nGenerate images with GANs, fine-tune them on your pictures, transfer styles.")
-        with gr.Tabs():
-            with gr.Tab("Generate", id="generate"):
-                with gr.Row():
-                    model = gr.Dropdown(
-                        list(embedded_models()), value=DEFAULT_MODEL, label="Model", scale=2, allow_custom_value=True
-                    )  # custom values: this visitor's own models are checked by model_folder()
-                    model_info = gr.Markdown()
-                with gr.Row():
-                    seed = gr.Number(defaults.seed, label="First seed", precision=0, minimum=0, maximum=MAX_SEED)
-                    dice = gr.Button("🎲 Random seed", scale=0)
-                    count = gr.Slider(1, UI_MAX_COUNT, defaults.count, step=1, label="Images")
-                    truncation = gr.Slider(0.0, 1.0, defaults.truncation, step=0.05, label="Truncation ψ (1 = off)")
-                generate_button = gr.Button("Generate", variant="primary")
-                gallery = gr.Gallery(
-                    label="Samples (seed in caption and file name)",
-                    columns=8,
-                    format="png",
-                    height="auto",
-                    elem_id="gallery",
-                )
-                with gr.Row():
-                    grid_image = gr.Image(label="Grid", format="png", type="filepath", interactive=False)
-                    downloads = gr.File(label="Download all PNGs and the grid (zip)")
-                grid_only = gr.Button(visible=False)  # carries the API-only /grid endpoint
-                with gr.Accordion("Latent interpolation", open=False):
-                    with gr.Row():
-                        walk_seeds = gr.Textbox(", ".join(map(str, walk_defaults.seeds)), label="Seeds to visit")
-                        walk_steps = gr.Slider(2, 60, walk_defaults.steps, step=1, label="Frames per segment")
-                        walk_method = gr.Radio(["slerp", "lerp"], value=walk_defaults.method, label="Path")
-                        walk_loop = gr.Checkbox(walk_defaults.loop, label="Loop back")
-                    walk_button = gr.Button("Interpolate")
-                    with gr.Row():
-                        walk_gif = gr.Image(label="Animation", type="filepath", format="gif", interactive=False)
-                        walk_grid = gr.Image(label="Frames", type="filepath", format="png", interactive=False)
-                    walk_files = gr.File(label="Download (GIF, frame grid)", file_count="multiple")
-            with gr.Tab("Fine-tune", id="finetune"):
-                gr.Markdown("Fine-tuning on your own images is not available yet in this version.")
-            with gr.Tab("Style transfer", id="style"):
-                with gr.Row():
-                    with gr.Column():
-                        style_content = clear_decode_errors(
-                            gr.Image(
-                                label="Content image",
-                                type="filepath",
-                                format="png",
-                                height=300,
-                                elem_id="style-content",
-                            )
-                        )
-                        use_grid = gr.Button("Use the Generate tab's grid as content", size="sm")
-                        style_files = gr.File(
-                            label="Style images (one or more)",
-                            file_count="multiple",
-                            file_types=["image"],
-                            height=160,
-                            elem_id="style-files",
-                        )
-                        style_blend = gr.Textbox(
-                            label="Style blend weights, one per style image (empty = equal)", placeholder="e.g. 2, 1"
-                        )
-                    with gr.Column():
-                        style_output = gr.Image(
-                            label="Result (live preview)",
-                            type="filepath",
-                            format="png",
-                            interactive=False,
-                            height=400,
-                            elem_id="style-output",
-                        )
-                        style_status = gr.Markdown(elem_id="style-status")
-                        style_download = gr.File(label="Download PNG", elem_id="style-download")
-                with gr.Row():
-                    style_size = gr.Slider(
-                        64, STYLE_UI_MAX_SIZE, _style_ui_size(style_defaults), step=32, label="Size (longer side, px)",
-                        elem_id="style-size",
-                    )  # fmt: skip
-                    style_steps = gr.Slider(1, 1000, style_defaults.steps, step=1, label="Steps at full size",
-                                            elem_id="style-steps")  # fmt: skip
-                    style_preserve = gr.Radio(
-                        list(PRESERVE_COLORS), value=style_defaults.preserve_colors, label="Preserve content colours"
-                    )
-                with gr.Row():
-                    style_content_weight = gr.Slider(
-                        0, 10, style_defaults.content_weight, step=0.1, label="Content weight"
-                    )
-                    style_style_weight = gr.Slider(0, 1000, style_defaults.style_weight, step=1, label="Style weight")
-                    style_tv_weight = gr.Slider(0, 100, style_defaults.tv_weight, step=0.5, label="Smoothness (TV)")
-                with gr.Accordion("More settings", open=False), gr.Row():
-                    style_scale = gr.Slider(0.25, 2.0, style_defaults.style_scale, step=0.05, label="Style scale")
-                    style_levels = gr.Slider(1, 3, style_defaults.levels, step=1, label="Coarse-to-fine passes")
-                    style_coarse_steps = gr.Slider(
-                        0, 1000, style_defaults.coarse_steps, step=1, label="Steps per coarse pass",
-                        elem_id="style-coarse-steps",
-                    )  # fmt: skip
-                    style_init = gr.Radio(["content", "noise"], value=style_defaults.init, label="Start from")
-                    style_seed = gr.Number(style_defaults.seed, label="Seed", precision=0, minimum=0, maximum=MAX_SEED)
-                with gr.Row():
-                    stylize_button = gr.Button("Stylise", variant="primary", elem_id="style-run")
-                    stop_button = gr.Button("Stop", variant="stop", elem_id="style-stop")
-                examples = style_examples()
-                if examples:
-                    gr.Examples(examples, [style_content, style_files], label="Bundled examples (offline images)")
-            with gr.Tab("Hub", id="hub"):
-                gr.Markdown("Loading from and pushing to the Hugging Face Hub is not available yet in this version.")
-
-        model.change(describe_model, [model, session], model_info, api_name="describe_model")
-        demo.load(describe_model, [model, session], model_info, api_name="describe_default_model")
-        dice.click(random_seed, None, seed, api_name="random_seed")
-        generate_button.click(
-            on_generate,
-            [model, seed, count, truncation, session],
-            [gallery, grid_image, downloads],
-            api_name="generate",
-            concurrency_id="gpu",
-            concurrency_limit=1,
-        )
-        grid_only.click(on_grid, [model, seed, count, truncation, session], grid_image, api_name="grid")
-        walk_button.click(
-            on_interpolate,
-            [model, walk_seeds, walk_steps, walk_method, walk_loop, truncation, session],
-            [walk_gif, walk_grid, walk_files],
-            api_name="interpolate",
-            concurrency_id="gpu",
-        )
-        style_event = stylize_button.click(
-            on_stylize,
-            [style_content, style_files, style_blend, style_size, style_steps, style_content_weight,
-             style_style_weight, style_tv_weight, style_preserve, style_scale, style_levels, style_coarse_steps,
-             style_init, style_seed],
-            [style_output, style_status, style_download],
-            api_name="stylize",
-            concurrency_id="gpu",
-        )  # fmt: skip
-        stop_button.click(on_stop, None, style_status, api_name="stop_stylize", cancels=[style_event], queue=False)
-        use_grid.click(use_generated, grid_image, style_content, api_name="use_generated_grid")
-    demo.queue(default_concurrency_limit=1, max_size=64)
-    return demo
+    style_event = stylize_button.click(
+        on_stylize,
+        [style_content, style_files, style_blend, style_size, style_steps, style_content_weight,
+         style_style_weight, style_tv_weight, style_preserve, style_scale, style_levels, style_coarse_steps,
+         style_init, style_seed],
+        [style_output, style_status, style_download],
+        api_name="stylize",
+        concurrency_id="gpu",
+    )  # fmt: skip
+    stop_button.click(on_stop, None, style_status, api_name="stop_stylize", cancels=[style_event], queue=False)
+    use_grid.click(use_generated, generated_grid, style_content, api_name="use_generated_grid")
 
 
 def _style_ui_size(defaults: StyleConfig) -> int:

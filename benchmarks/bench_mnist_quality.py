@@ -42,6 +42,8 @@ def main() -> None:
     real32 = load_builtin("mnist", 32)  # (5000, 1, 32, 32): 28x28 digits padded by 2
     real = real32[:, :, 2:30, 2:30]  # (5000, 1, 28, 28), exactly the original pixels
     labels = torch.from_numpy(mnist_labels()).long()
+    order = torch.randperm(len(real), generator=torch.Generator().manual_seed(0))  # the set is sorted by label
+    real, labels = real[order], labels[order]
     started = time.monotonic()
     classifier = train_digit_classifier(real, labels)
     accuracy = float((classifier(real).argmax(1) == labels).double().mean())

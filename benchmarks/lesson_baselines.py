@@ -1,9 +1,11 @@
-"""A faithful reimplementation of the origin lesson's PyTorch MNIST GAN, as a baseline.
+"""Faithful reimplementations of the origin lesson's PyTorch MNIST GANs, as baselines.
 
-The lesson's loop: an MLP generator (100 -> 256 -> 512 -> 1024 -> 784, LeakyReLU 0.2,
-tanh) and an MLP discriminator (784 -> 1024 -> 512 -> 256 -> 1, LeakyReLU 0.2,
-dropout 0.3, sigmoid), binary cross-entropy, Adam lr 2e-4 betas (0.5, 0.999),
-one D step then one G step per batch, images 28x28 scaled to [-1, 1].
+The lesson's loop: binary cross-entropy, Adam lr 2e-4 betas (0.5, 0.999), one D step
+then one G step per batch, images 28x28 scaled to [-1, 1], no augmentation, no EMA.
+Its MLP: G 100 -> 256 -> 512 -> 1024 -> 784 (LeakyReLU 0.2, tanh), D 784 -> 1024 -> 512
+-> 256 -> 1 (LeakyReLU 0.2, dropout 0.3, sigmoid). Its DCGAN: G projects z to 7x7x256,
+then two stride-2 transposed convs (BatchNorm, ReLU) to 28x28 with tanh; D two stride-2
+convs (LeakyReLU 0.2, BatchNorm) and a linear sigmoid head.
 Nothing here is used by the product; benchmarks compare against it.
 """
 
@@ -45,12 +47,52 @@ class LessonDiscriminator(nn.Module):
         return self.net(images.view(-1, 784))
 
 
+class LessonDCGANGenerator(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.project = nn.Sequential(nn.Linear(LATENT, 7 * 7 * 256, bias=False), nn.BatchNorm1d(7 * 7 * 256), nn.ReLU())
+        self.net = nn.Sequential(
+            nn.ConvTranspose2d(256, 128, 4, 2, 1, bias=False), nn.BatchNorm2d(128), nn.ReLU(),  # (B, 128, 14, 14)
+            nn.ConvTranspose2d(128, 1, 4, 2, 1), nn.Tanh(),  # (B, 1, 28, 28)
+        )  # fmt: skip
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return self.net(self.project(z).view(-1, 256, 7, 7))
+
+
+class LessonDCGANDiscriminator(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.net = nn.Sequential(
+            nn.Conv2d(1, 64, 4, 2, 1), nn.LeakyReLU(0.2),  # (B, 64, 14, 14)
+            nn.Conv2d(64, 128, 4, 2, 1, bias=False), nn.BatchNorm2d(128), nn.LeakyReLU(0.2),  # (B, 128, 7, 7)
+            nn.Flatten(), nn.Linear(128 * 7 * 7, 1), nn.Sigmoid(),
+        )  # fmt: skip
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        return self.net(images)
+
+
+LESSON_MODELS = {
+    "mlp": (LessonGenerator, LessonDiscriminator),
+    "dcgan": (LessonDCGANGenerator, LessonDCGANDiscriminator),
+}
+
+
 def train_lesson_mlp_gan(
     data: torch.Tensor, seconds: float, batch_size: int = 64, seed: int = 0
-) -> tuple[LessonGenerator, int]:
-    """Train on (N, 1, 28, 28) data in [-1, 1] for `seconds` of wall-clock; return (G, steps)."""
+) -> tuple[nn.Module, int]:
+    return train_lesson_gan("mlp", data, seconds, batch_size, seed)
+
+
+def train_lesson_gan(
+    kind: str, data: torch.Tensor, seconds: float, batch_size: int = 64, seed: int = 0
+) -> tuple[nn.Module, int]:
+    """Train the lesson's `kind` ("mlp" or "dcgan") on (N, 1, 28, 28) data for `seconds`; return (G, steps)."""
     torch.manual_seed(seed)
-    generator, discriminator = LessonGenerator(), LessonDiscriminator()
+    generator_class, discriminator_class = LESSON_MODELS[kind]
+    generator, discriminator = generator_class(), discriminator_class()
+    batch_size = min(batch_size, len(data))
     loss = nn.BCELoss()
     opt_g = torch.optim.Adam(generator.parameters(), lr=2e-4, betas=(0.5, 0.999))
     opt_d = torch.optim.Adam(discriminator.parameters(), lr=2e-4, betas=(0.5, 0.999))

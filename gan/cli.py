@@ -1,4 +1,4 @@
-"""Command line: `python -m gan generate|train|info|style ...`.
+"""Command line: `python -m gan generate|train|info|pull|push|style ...`.
 
 User errors (GanError) end with a one-line message on stderr and exit code 2.
 """
@@ -58,6 +58,20 @@ def build_parser() -> argparse.ArgumentParser:
     info = commands.add_parser("info", help="describe a checkpoint")
     info.add_argument("model", nargs="?", default=None)
 
+    pull = commands.add_parser("pull", help="load a generator from the Hub (or a folder) as a checkpoint folder")
+    pull.add_argument("repo", help="owner/name, owner/name@revision, a https://huggingface.co/... URL, or a folder")
+    pull.add_argument("--revision", default=None, help="branch, tag or commit (default: main)")
+    pull.add_argument("--out", default=None, help="checkpoint folder to write (default: models/<owner>--<name>)")
+    pull.add_argument("--token-file", default=None, help="file holding a token, for private repos (else $HF_TOKEN)")
+
+    push = commands.add_parser("push", help="upload a checkpoint to the Hub with a model card")
+    push.add_argument("run", help="checkpoint folder (or embedded model name) to upload")
+    push.add_argument("repo", help="repo name (goes to your namespace) or owner/name")
+    push.add_argument("--private", action="store_true", help="create the repo private")
+    push.add_argument("--with-discriminator", action="store_true", help="also upload discriminator/ for fine-tuning")
+    push.add_argument("--license", default=None, help="licence id for the card (default: inherited or apache-2.0)")
+    push.add_argument("--token-file", default=None, help="file holding a write token (else $HF_TOKEN)")
+
     sty = commands.add_parser("style", help="render an image in the style of others (neural style transfer)")
     sty.add_argument("content", help="the image whose layout is kept")
     sty.add_argument("styles", nargs="+", metavar="style", help="one or more images whose style is taken")
@@ -96,6 +110,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_train(args, argv)
         if args.command == "info":
             return run_info(args)
+        if args.command == "pull":
+            return run_pull(args)
+        if args.command == "push":
+            return run_push(args)
         if args.command == "style":
             return run_style(args)
     except GanError as error:
@@ -152,16 +170,10 @@ def run_generate(args: argparse.Namespace) -> int:
 
 
 def run_train(args: argparse.Namespace, argv: Sequence[str] | None) -> int:
-    import platform
-
-    import torch
-    from tqdm import tqdm
-
-    from gan.checkpoint import load_checkpoint, save_checkpoint
+    from gan.checkpoint import load_checkpoint
     from gan.data import BUILTIN_DATASETS, load_builtin, load_image_folder
-    from gan.images import save_png, to_pil
     from gan.models import get_architecture
-    from gan.train import RunState, train
+    from gan.train import RunState
     from gan.zoo import resolve_model
 
     out = Path(args.out)
@@ -193,50 +205,69 @@ def run_train(args: argparse.Namespace, argv: Sequence[str] | None) -> int:
     else:
         data, report = load_image_folder(args.data, model_config.resolution, model_config.channels)
         print(report.summary(), file=sys.stderr)
-    (out / "previews").mkdir(parents=True, exist_ok=True)
+    device, rank = start_distributed(args.device)  # under torchrun: one process per GPU (or CPU, gloo)
+    try:
+        return _train_and_save(args, argv, data, model_config, config, device, rank, architecture, init, resume)
+    finally:
+        if rank is not None:
+            import torch.distributed
+
+            torch.distributed.destroy_process_group()
+
+
+def start_distributed(device: str) -> tuple[str, int | None]:
+    """Join the torchrun process group when WORLD_SIZE > 1: NCCL on GPUs, gloo on CPUs."""
+    import os
+
+    if int(os.environ.get("WORLD_SIZE", "1")) <= 1:
+        return device, None
+    import torch
+    import torch.distributed
+
+    use_cuda = torch.cuda.is_available() and device in ("auto", "cuda")
+    torch.distributed.init_process_group("nccl" if use_cuda else "gloo")
+    if use_cuda:
+        local_rank = int(os.environ.get("LOCAL_RANK", "0"))
+        torch.cuda.set_device(local_rank)
+        return f"cuda:{local_rank}", torch.distributed.get_rank()
+    return "cpu", torch.distributed.get_rank()
+
+
+def _train_and_save(args, argv, data, model_config, config, device, rank, architecture, init, resume) -> int:
+    from tqdm import tqdm
+
+    from gan.images import save_png, to_pil
+    from gan.metrics import evaluate_generator
+    from gan.runs import save_run
+    from gan.train import train
+
+    out = Path(args.out)
+    lead = not rank  # rank 0 (or a single process) writes files and reports
+    if lead:
+        (out / "previews").mkdir(parents=True, exist_ok=True)
     result = None
-    with tqdm(total=config.steps, initial=resume.step if resume else 0, desc="train", unit="step") as bar:
-        for event in train(data, model_config, config, args.device, None, architecture, init, resume):
+    initial = resume.step if resume else 0
+    with tqdm(total=config.steps, initial=initial, desc="train", unit="step", disable=not lead) as bar:
+        for event in train(data, model_config, config, device, None, architecture, init, resume):
             bar.update(event.step - bar.n)
             bar.set_postfix(d=f"{event.losses['d']:.3f}", g=f"{event.losses['g']:.3f}", r_t=f"{event.health.r_t:.2f}")
-            for note in event.notes:
+            for note in event.notes if lead else []:
                 tqdm.write(note, file=sys.stderr)
-            if event.preview is not None:
+            if event.preview is not None and lead:
                 save_png(to_pil(event.preview[None])[0], out / "previews" / f"step{event.step:06d}.png")
             result = event.result or result
     assert result is not None and event.preview is not None
+    if not lead:
+        return 0
     command = "python -m gan " + shlex.join(list(argv) if argv is not None else sys.argv[1:])
-    metadata = dict(result.metadata, command=command, data=" ".join(args.data), data_shape=list(data.shape))
-    metadata["machine"] = f"{platform.machine()}, {torch.get_num_threads()} threads, torch {torch.__version__}"
-    save_checkpoint(out, architecture, model_config, result.generator, result.discriminator, metadata)
-    result.run_state.save(out)
-    save_png(to_pil(event.preview[None])[0], out / "samples.png", {"seeds": "0-15", "model": out.name})
-    write_training_record(out, metadata)
-    print(f"saved {out}: {metadata['steps']} steps in {metadata['seconds']} s ({metadata['stopped_by']})")
+    quality = evaluate_generator(result.generator, data)
+    extra = {"command": command, "data": " ".join(args.data), "data_shape": list(data.shape), "quality": quality}
+    save_run(out, result, event.preview, extra)
+    for key in ("fd", "kid_x1000", "precision", "recall", "coverage", "nn_distance"):
+        print(f"  {key}: {quality['generated'][key]:.4g} (real vs real: {quality['real_floor'][key]:.4g})")
+    meta = result.metadata
+    print(f"saved {out}: {meta['steps']} steps in {meta['seconds']} s ({meta['stopped_by']})")
     return 0
-
-
-def write_training_record(folder: Path, metadata: dict) -> Path:
-    """A short human-readable TRAINING.md beside the weights: command, data, steps, time, machine."""
-    config = metadata.get("train_config", {})
-    lines = [
-        f"# How `{folder.name}` was trained",
-        "",
-        f"- command: `{metadata.get('command', '?')}`",
-        f"- data: {metadata.get('data', '?')} ({metadata.get('dataset_size', '?')} images, tensor shape "
-        f"{metadata.get('data_shape', '?')})",
-        f"- steps: {metadata.get('steps')} ({metadata.get('images_seen')} images seen), stopped by "
-        f"{metadata.get('stopped_by')}",
-        f"- time: {metadata.get('seconds')} s on {metadata.get('device')} ({metadata.get('machine', '?')})",
-        f"- loss {config.get('loss')}, batch {config.get('batch_size')}, "
-        f"lr G/D {config.get('lr_g')}/{config.get('lr_d')}, DiffAugment '{config.get('augment')}', "
-        f"EMA half-life {config.get('ema_half_life_images')} images",
-        "",
-        "`samples.png`: seeds 0-15 from the EMA generator; `previews/`: the same fixed seeds during training.",
-    ]
-    path = folder / "TRAINING.md"
-    path.write_text("\n".join(lines) + "\n")
-    return path
 
 
 def run_info(args: argparse.Namespace) -> int:
@@ -248,6 +279,53 @@ def run_info(args: argparse.Namespace) -> int:
     for key in ("command", "steps", "seconds", "dataset_size"):
         if key in checkpoint.metadata:
             print(f"  {key}: {checkpoint.metadata[key]}")
+    return 0
+
+
+def read_token(token_file: str | None) -> str | None:
+    """The token from --token-file, else $HF_TOKEN, else None. Never printed."""
+    if token_file:
+        try:
+            token = Path(token_file).expanduser().read_text(encoding="utf-8").strip()
+        except (OSError, UnicodeDecodeError) as error:
+            raise GanError(f"cannot read --token-file {token_file}: {error.__class__.__name__}") from None
+        if not token:
+            raise GanError(f"--token-file {token_file} is empty")
+        return token
+    import os
+
+    return os.environ.get("HF_TOKEN") or None
+
+
+def run_pull(args: argparse.Namespace) -> int:
+    from gan.hub import parse_source, pull
+
+    source = parse_source(args.repo)
+    out = args.out
+    if out is None and source.kind == "hub":
+        out = Path("models") / source.repo_id.replace("/", "--")
+    result = pull(args.repo, revision=args.revision, token=read_token(args.token_file), out=out)
+    print(f"pulled {result.name} -> {result.folder}")
+    for line in result.describe():
+        print(f"  {line}")
+    print(f"generate with: python -m gan generate --model {shlex.quote(str(result.folder))} --grid")
+    return 0
+
+
+def run_push(args: argparse.Namespace) -> int:
+    from gan.hub import push
+    from gan.zoo import resolve_model
+
+    folder = resolve_model(args.run)
+    token = read_token(args.token_file)
+    result = push(
+        folder, args.repo, token, private=args.private, with_discriminator=args.with_discriminator, license=args.license
+    )
+    visibility = "private" if result.private else "public"
+    state = "created" if result.created else "updated (it existed: visibility unchanged)"
+    print(f"pushed {folder} to {result.url} ({visibility}, {state})")
+    print(f"  commit: {result.commit_url}")
+    print(f"  files: {', '.join(result.files)}")
     return 0
 
 

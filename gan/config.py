@@ -22,65 +22,68 @@ def _check_power_of_two(name: str, value: int, low: int, high: int) -> None:
         raise InvalidInputError(f"{name} must be a power of two from {low} to {high}, got {value!r}")
 
 
+class ModelConfig:
+    """Shared by every architecture's config dataclass: dict round trip with unknown keys refused."""
+
+    label = "model"  # names the architecture in error messages
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)  # type: ignore[call-overload]
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]):  # -> the subclass
+        known = {f.name for f in fields(cls)}  # type: ignore[arg-type]
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise InvalidInputError(f"unknown {cls.label} config keys: {', '.join(unknown)}")
+        return cls(**data)
+
+    def check_sizes(self, *names: str) -> None:
+        """Each named field must be an integer from 1 to 4096."""
+        for name in names:
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 4096:
+                raise InvalidInputError(f"{name} must be an integer from 1 to 4096, got {value!r}")
+
+    def check_channels(self) -> None:
+        if self.channels not in (1, 3):  # type: ignore[attr-defined]
+            raise InvalidInputError(f"channels must be 1 or 3, got {self.channels!r}")  # type: ignore[attr-defined]
+
+
 @dataclass(frozen=True)
-class DCGANConfig:
+class DCGANConfig(ModelConfig):
     """Shape of a DCGAN-family generator/discriminator pair."""
 
     resolution: int = 32  # output side in pixels: a power of two, 32..256
     channels: int = 1  # 1 = greyscale, 3 = RGB
     latent_dim: int = 100  # size of z, the generator's input
-    width: int = 32  # feature channels at full resolution; each halving of size doubles them
-    max_width: int = 256  # cap on feature channels at the coarse end
+    width: int = 16  # feature channels at full resolution; each halving of size doubles them
+    max_width: int = 128  # cap on feature channels at the coarse end (small enough to train on a CPU)
+
+    label = "DCGAN"
 
     def __post_init__(self) -> None:
         _check_power_of_two("resolution", self.resolution, 32, 256)
-        if self.channels not in (1, 3):
-            raise InvalidInputError(f"channels must be 1 or 3, got {self.channels!r}")
-        for name in ("latent_dim", "width", "max_width"):
-            value = getattr(self, name)
-            if not isinstance(value, int) or not 1 <= value <= 4096:
-                raise InvalidInputError(f"{name} must be an integer from 1 to 4096, got {value!r}")
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> DCGANConfig:
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise InvalidInputError(f"unknown DCGAN config keys: {', '.join(unknown)}")
-        return cls(**data)
+        self.check_channels()
+        self.check_sizes("latent_dim", "width", "max_width")
 
 
 @dataclass(frozen=True)
-class FastGANConfig:
+class FastGANConfig(ModelConfig):
     """Shape of a FastGAN-style few-shot pair (skip-layer excitation, self-supervised D)."""
 
     resolution: int = 64  # a power of two, 64..256
     channels: int = 3
     latent_dim: int = 128
     width: int = 16  # feature channels at full resolution; doubling per halving
-    max_width: int = 256
+    max_width: int = 128
+
+    label = "FastGAN"
 
     def __post_init__(self) -> None:
         _check_power_of_two("resolution", self.resolution, 64, 256)
-        if self.channels not in (1, 3):
-            raise InvalidInputError(f"channels must be 1 or 3, got {self.channels!r}")
-        for name in ("latent_dim", "width", "max_width"):
-            value = getattr(self, name)
-            if not isinstance(value, int) or not 1 <= value <= 4096:
-                raise InvalidInputError(f"{name} must be an integer from 1 to 4096, got {value!r}")
-
-    to_dict = DCGANConfig.to_dict
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> FastGANConfig:
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise InvalidInputError(f"unknown FastGAN config keys: {', '.join(unknown)}")
-        return cls(**data)
+        self.check_channels()
+        self.check_sizes("latent_dim", "width", "max_width")
 
 
 @dataclass(frozen=True)

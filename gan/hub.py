@@ -1,15 +1,116 @@
 """The Hugging Face Hub: the only module of `gan` that touches the network.
 
-Every failure of the client (no such repo, gated or private repo without a token,
-missing file, offline, dropped connection) becomes a HubError with a message a
-visitor can act on. Tokens are passed explicitly and never logged or echoed.
+- `pull` loads a generator from a repo id (`owner/name`, optionally `@revision`), a
+  `https://huggingface.co/...` URL or a local folder, and leaves a GAN studio
+  checkpoint folder (config.json + model.safetensors [+ discriminator/]) that the
+  rest of the package loads with `gan.checkpoint.load_checkpoint`. Formats:
+  GAN studio's own, and the HugGAN sprint's DCGAN (`pytorch_model.bin` or
+  `model.safetensors` with `model.0.weight` ... `model.12.weight`), converted on the
+  way. lightweight-gan checkpoints, StyleGAN `.pkl` files and any pickle that
+  needs code execution to load are refused with a message saying why.
+- `browse` lists community GAN checkpoints (`HfApi.list_models` by tag).
+- `push` uploads a checkpoint with a model card (see `gan.card`).
+
+Sizes are checked from the repo tree before anything is downloaded, and each
+download is checked against the size and sha256 the Hub announced. Every failure
+of the client becomes a HubError with a message a visitor can act on. Tokens are
+always passed explicitly (`None` means anonymous, never "whatever the environment
+holds") and are never logged, echoed or stored.
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import json
+import os
+import pickle
+import re
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
 
-from gan.errors import HubError
+import torch
+
+from gan.card import SOURCE_NAME, read_source, write_bundle
+from gan.checkpoint import (
+    CONFIG_NAME,
+    DISCRIMINATOR_DIR,
+    FORMAT,
+    MAX_CONFIG_BYTES,
+    WEIGHTS_NAME,
+    Checkpoint,
+    load_checkpoint,
+    save_checkpoint,
+)
+from gan.errors import CheckpointError, HubError, InvalidInputError
+from gan.models import build_generator
+from gan.models.huggan_dcgan import HugGANDCGANConfig, looks_like_huggan_dcgan
+from gan.sampling import latents_for_seeds
+
+MAX_PULL_BYTES = 1 << 30  # one file above 1 GiB is far beyond any GAN this studio can run
+DEFAULT_FILTERS = ("gan", "huggan", "dcgan")  # Hub tags that mark community GAN checkpoints
+HUB_HOSTS = {"huggingface.co", "www.huggingface.co", "hf.co"}
+TORCH_PICKLES = (".bin", ".pt", ".pth", ".ckpt")  # loaded only with torch.load(weights_only=True)
+LIGHTWEIGHT_GAN_CONFIG_KEYS = {"attn_res_layers", "freq_chan_attn", "fmap_inverse_coef", "disc_output_size"}
+HUGGAN_CONFIG_KEYS = {"num_channels": "channels", "latent_dim": "latent_dim", "hidden_size": "hidden_size"}
+REPO_ID = re.compile(r"^(?:[A-Za-z0-9][\w.-]{0,95}/)?[A-Za-z0-9][\w.-]{0,95}$")
+MB = 1 << 20
+
+
+# -- errors ----------------------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def _hub_errors(doing: str, repo_id: str | None = None, revision: str | None = None, token: str | None = None
+                ) -> Iterator[None]:  # fmt: skip
+    """Translate huggingface_hub's exceptions into HubError; `doing` completes "... while <doing>"."""
+    from huggingface_hub.errors import (
+        EntryNotFoundError,
+        GatedRepoError,
+        HfHubHTTPError,
+        HFValidationError,
+        HTTPError,
+        LocalEntryNotFoundError,
+        OfflineModeIsEnabled,
+        RepositoryNotFoundError,
+        RevisionNotFoundError,
+    )
+
+    try:
+        yield
+    except HFValidationError as error:
+        raise HubError(f"{repo_id!r} is not a valid repo id (expected 'owner/name')") from error
+    except GatedRepoError as error:
+        raise HubError(f"{repo_id} is gated: accept its terms on the Hub, then use a token") from error
+    except RepositoryNotFoundError as error:
+        hint = "or this token has no access to it" if token else "or is private: log in (or give a token) to load it"
+        raise HubError(f"repo {repo_id} was not found, {hint}") from error
+    except RevisionNotFoundError as error:
+        raise HubError(f"revision {revision!r} of {repo_id} was not found") from error
+    except LocalEntryNotFoundError as error:
+        raise HubError(f"cannot reach the Hub while {doing}, and the file is not in the local cache") from error
+    except EntryNotFoundError as error:
+        raise HubError(f"not found while {doing}: the file does not exist at that revision") from error
+    except HfHubHTTPError as error:
+        status = getattr(error.response, "status_code", "?")
+        if status == 401:
+            raise HubError(f"the Hub refused the token while {doing}: it is invalid or expired") from error
+        if status == 403:
+            detail = (getattr(error, "server_message", None) or "").strip().rstrip(".")
+            raise HubError(f"permission denied while {doing}" + (f": {detail}" if detail else "")) from error
+        raise HubError(f"the Hub answered {status} while {doing}") from error
+    except OfflineModeIsEnabled as error:
+        raise HubError(f"HF_HUB_OFFLINE is set, so nothing can be fetched while {doing}") from error
+    except HTTPError as error:  # connection refused, dropped mid-download (after the client's retries), timeouts
+        kind = error.__class__.__name__
+        raise HubError(f"the connection to the Hub failed while {doing} ({kind}): try again") from error
+    except OSError as error:  # a short download, a full disk...
+        raise HubError(f"{doing} failed: {error.strerror or error}") from error
 
 
 def download_file(
@@ -21,33 +122,563 @@ def download_file(
 ) -> Path:
     """Fetch one file of a repo into the local Hugging Face cache and return its path."""
     from huggingface_hub import hf_hub_download
-    from huggingface_hub.errors import (
-        EntryNotFoundError,
-        GatedRepoError,
-        HfHubHTTPError,
-        HFValidationError,
-        LocalEntryNotFoundError,
-        RepositoryNotFoundError,
-        RevisionNotFoundError,
-    )
 
     where = f"{repo_id}/{filename}" + (f"@{revision}" if revision else "")
+    with _hub_errors(f"downloading {where}", repo_id, revision, token):
+        return Path(hf_hub_download(repo_id, filename, revision=revision, token=token or False, repo_type=repo_type))
+
+
+def endpoint() -> str:
+    """The Hub this process talks to: https://huggingface.co unless HF_ENDPOINT says otherwise."""
+    from huggingface_hub import constants
+
+    return constants.ENDPOINT.rstrip("/")
+
+
+# -- sources ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a checkpoint comes from: a Hub repo (with maybe a revision) or a local folder."""
+
+    kind: str  # "hub" or "local"
+    repo_id: str = ""
+    revision: str | None = None
+    path: Path | None = None
+
+
+def parse_source(text: str, allow_local: bool = True) -> Source:
+    """'owner/name', 'owner/name@rev', a Hub URL (.../tree/rev, .../blob/rev/file) or a folder -> Source."""
+    text = (text or "").strip()
+    if not text:
+        raise InvalidInputError("give a repo id like owner/name, a https://huggingface.co/... URL or a folder")
+    if re.match(r"^https?://", text):
+        return _parse_url(text)
+    if allow_local and Path(text).expanduser().is_dir():
+        return Source("local", path=Path(text).expanduser())
+    if allow_local and text.startswith((".", "/", "~")):
+        raise InvalidInputError(f"folder {text} does not exist")
+    repo_id, _, revision = text.partition("@")
+    if not REPO_ID.match(repo_id) or ".." in repo_id or "--" in repo_id:
+        local = " or an existing folder" if allow_local else ""
+        raise InvalidInputError(f"{text!r} is not a repo id like owner/name, a Hub URL{local}")
+    return Source("hub", repo_id=repo_id, revision=revision or None)
+
+
+def _parse_url(url: str) -> Source:
+    parts = urlsplit(url)
+    hosts = HUB_HOSTS | {urlsplit(endpoint()).netloc}
+    if parts.netloc not in hosts:
+        raise InvalidInputError(f"{url} is not a Hugging Face Hub URL (expected https://huggingface.co/owner/name)")
+    segments = [unquote(s) for s in parts.path.strip("/").split("/") if s]
+    if segments and segments[0] in ("datasets", "spaces"):
+        raise InvalidInputError(f"{url} is a {segments[0][:-1]}, not a model repo")
+    if len(segments) < 2:
+        raise InvalidInputError(f"{url} does not name a repo (expected https://huggingface.co/owner/name)")
+    repo_id = "/".join(segments[:2])
+    revision = segments[3] if len(segments) >= 4 and segments[2] in ("tree", "blob", "resolve", "commit") else None
+    return parse_source(repo_id + (f"@{revision}" if revision else ""), allow_local=False)
+
+
+@dataclass
+class _Files:
+    """A source's files: names and sizes known up front, contents fetched on demand."""
+
+    label: str  # for messages: "owner/name" or a folder
+    sizes: dict[str, int | None]
+    sha256: dict[str, str]  # LFS files on the Hub: what the content must hash to
+    fetch_fn: Callable[[str], Path]
+    max_bytes: int
+    fetched: list[str] = field(default_factory=list)
+
+    def fetch(self, name: str, limit: int | None = None) -> Path:
+        limit = limit or self.max_bytes
+        size = self.sizes.get(name)
+        if size is not None and size > limit:
+            raise HubError(f"{self.label}: {name} is {_size(size)}, above the {_size(limit)} limit; not downloading it")
+        path = self.fetch_fn(name)
+        actual = path.stat().st_size
+        if actual > limit or (size is not None and actual != size):
+            raise HubError(f"{self.label}: {name} arrived with {actual} bytes, not the {size} the Hub announced")
+        if name in self.sha256 and _sha256(path) != self.sha256[name]:
+            raise HubError(f"{self.label}: {name} does not match its sha256 on the Hub: the download is corrupt")
+        if name not in self.fetched:
+            self.fetched.append(name)
+        return path
+
+
+def _size(n: int) -> str:
+    return f"{n / MB:.1f} MB" if n >= MB else f"{n} bytes"
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _hub_files(repo_id: str, revision: str | None, token: str | None, max_bytes: int) -> tuple[Any, _Files]:
+    from huggingface_hub import HfApi
+    from huggingface_hub.hf_api import RepoFile
+
+    api = HfApi(token=token or False)
+    with _hub_errors(f"reading {repo_id}", repo_id, revision, token):
+        info = api.model_info(repo_id, revision=revision, token=token or False)
+        tree = list(api.list_repo_tree(repo_id, recursive=True, revision=info.sha, token=token or False))
+    files = [entry for entry in tree if isinstance(entry, RepoFile)]
+    sizes: dict[str, int | None] = {f.path: f.size for f in files}
+    digests = {f.path: f.lfs.sha256 for f in files if f.lfs is not None}
+    label = repo_id if revision is None else f"{repo_id}@{revision}"
+    return info, _Files(label, sizes, digests, lambda name: download_file(repo_id, name, info.sha, token), max_bytes)
+
+
+def _local_files(folder: Path, max_bytes: int) -> _Files:
+    sizes: dict[str, int | None] = {
+        p.relative_to(folder).as_posix(): p.stat().st_size for p in sorted(folder.rglob("*")) if p.is_file()
+    }
+    return _Files(str(folder), sizes, {}, lambda name: folder / name, max_bytes)
+
+
+# -- formats ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Loaded:
+    """A generator read from some format, before it is written as a GAN studio folder."""
+
+    format: str  # "gan-studio" or "huggan-dcgan"
+    weights: str  # the file it came from
+
+
+def _read_json(files: _Files, name: str) -> dict[str, Any]:
+    path = files.fetch(name, limit=MAX_CONFIG_BYTES)
     try:
-        return Path(hf_hub_download(repo_id, filename, revision=revision, token=token or None, repo_type=repo_type))
-    except HFValidationError as error:
-        raise HubError(f"{repo_id!r} is not a valid repo id (expected 'owner/name')") from error
-    except GatedRepoError as error:
-        raise HubError(f"{repo_id} is gated: accept its terms on the Hub and use a token") from error
-    except RepositoryNotFoundError as error:
-        raise HubError(f"repo {repo_id} was not found, or is private and needs a token") from error
-    except RevisionNotFoundError as error:
-        raise HubError(f"revision {revision!r} of {repo_id} was not found") from error
-    except LocalEntryNotFoundError as error:
-        raise HubError(f"cannot reach the Hub to fetch {where}, and it is not in the local cache") from error
-    except EntryNotFoundError as error:
-        raise HubError(f"{where} does not exist") from error
-    except HfHubHTTPError as error:
-        status = getattr(error.response, "status_code", "?")
-        raise HubError(f"the Hub answered {status} for {where}") from error
-    except OSError as error:  # connection dropped mid-download, disk full...
-        raise HubError(f"downloading {where} failed: {error.__class__.__name__}") from error
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise HubError(f"{files.label}: {name} is not valid JSON ({error})") from error
+    if not isinstance(data, dict):
+        raise HubError(f"{files.label}: {name} is not a JSON object")
+    return data
+
+
+def _refuse_lightweight_gan(label: str, what: str) -> HubError:
+    return HubError(
+        f"{label}: {what} is a lightweight-gan checkpoint (lucidrains / HugGAN lightweight-gan). GAN studio has no "
+        "faithful implementation of its generator (skip-layer excitation, global context, its own upsampling), "
+        "so it refuses it rather than load it wrongly. Supported: GAN studio checkpoints and HugGAN DCGAN."
+    )
+
+
+def _pick_weights(files: _Files) -> str:
+    """The generator's weights file, or a HubError naming what is there instead."""
+    names = sorted(files.sizes)
+    top = [n for n in names if "/" not in n]
+    for preferred in (WEIGHTS_NAME, "pytorch_model.bin"):
+        if preferred in top:
+            return preferred
+    pickles = [n for n in names if n.endswith(TORCH_PICKLES) and not n.startswith(".")]
+    if pickles:  # e.g. lucidrains' models/<name>/model_<step>.pt: the latest step is the last in name order
+        return max(pickles, key=lambda n: ("/" not in n, [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", n)]))
+    stylegan = [n for n in names if n.endswith(".pkl")]
+    if stylegan:
+        raise HubError(
+            f"{files.label}: {stylegan[0]} is a Python pickle (the NVlabs StyleGAN format). Unpickling it runs "
+            "code stored in the file, and rebuilding the network needs NVlabs' own source code, so GAN studio "
+            "refuses it. A safetensors export of the generator could be loaded instead."
+        )
+    shown = ", ".join(n for n in names if n != ".gitattributes") or "nothing"
+    raise HubError(
+        f"{files.label} holds no generator weights GAN studio can read (found: {shown[:200]}). "
+        f"Expected {CONFIG_NAME} + {WEIGHTS_NAME}, or a HugGAN pytorch_model.bin."
+    )
+
+
+def _load_state(files: _Files, name: str) -> dict[str, torch.Tensor]:
+    """Tensors of a safetensors file, or of a torch pickle loaded WITHOUT running code."""
+    path = files.fetch(name)
+    if name.endswith(".safetensors"):
+        from safetensors import SafetensorError
+        from safetensors.torch import load_file
+
+        try:
+            return load_file(str(path), device="cpu")
+        except (SafetensorError, OSError, ValueError) as error:
+            raise HubError(f"{files.label}: {name} is not a readable safetensors file ({error})") from error
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True, mmap=False)
+    except pickle.UnpicklingError as error:
+        if "Unsupported global" in str(error):  # it names a class or function: unpickling would run code
+            raise HubError(
+                f"{files.label}: {name} is a pickle that needs code execution to load: it stores Python objects, "
+                "not only tensors, and unpickling it would run code from the file. GAN studio loads pickles only "
+                "with torch.load(weights_only=True); ask the author for a safetensors export."
+            ) from error
+        raise HubError(f"{files.label}: {name} is not a readable PyTorch checkpoint ({error})") from error
+    except Exception as error:  # untrusted bytes: torch.load fails on them in many ways (KeyError, EOFError...)
+        raise HubError(f"{files.label}: {name} is not a readable PyTorch checkpoint ({error})") from error
+    if isinstance(state, dict) and "GAN" in state:
+        raise _refuse_lightweight_gan(files.label, name)
+    if isinstance(state, dict) and isinstance(state.get("state_dict"), dict):
+        state = state["state_dict"]
+    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
+        raise HubError(f"{files.label}: {name} is not a plain state dict of tensors")
+    return state
+
+
+def _check_state(module: torch.nn.Module, state: dict[str, torch.Tensor], label: str) -> None:
+    expected = module.state_dict()
+    missing, unexpected = sorted(set(expected) - set(state)), sorted(set(state) - set(expected))
+    if missing or unexpected:
+        raise HubError(f"{label}: the weights do not match the architecture: {len(missing)} missing tensors "
+                       f"{missing[:3]}, {len(unexpected)} unexpected {unexpected[:3]}")  # fmt: skip
+    for key, tensor in state.items():
+        if tensor.shape != expected[key].shape:
+            raise HubError(f"{label}: tensor {key} has shape {tuple(tensor.shape)}, "
+                           f"the config needs {tuple(expected[key].shape)}")  # fmt: skip
+
+
+def _read_checkpoint(files: _Files, stage: Path, origin: dict[str, Any]) -> _Loaded:
+    """Detect the format, fetch only what it needs, and write a GAN studio folder in `stage`."""
+    config = _read_json(files, CONFIG_NAME) if CONFIG_NAME in files.sizes else {}
+    if LIGHTWEIGHT_GAN_CONFIG_KEYS & set(config):
+        raise _refuse_lightweight_gan(files.label, CONFIG_NAME)
+    weights = _pick_weights(files)
+
+    if config.get("format") == FORMAT:  # our own: copy the files, then load strictly to validate them
+        if weights != WEIGHTS_NAME:
+            raise HubError(f"{files.label}: {CONFIG_NAME} is a GAN studio config, but there is no {WEIGHTS_NAME}")
+        shutil.copyfile(files.fetch(CONFIG_NAME, limit=MAX_CONFIG_BYTES), stage / CONFIG_NAME)
+        shutil.copyfile(files.fetch(WEIGHTS_NAME), stage / WEIGHTS_NAME)
+        d_config, d_weights = f"{DISCRIMINATOR_DIR}/{CONFIG_NAME}", f"{DISCRIMINATOR_DIR}/{WEIGHTS_NAME}"
+        if d_config in files.sizes and d_weights in files.sizes:
+            (stage / DISCRIMINATOR_DIR).mkdir()
+            shutil.copyfile(files.fetch(d_config, limit=MAX_CONFIG_BYTES), stage / d_config)
+            shutil.copyfile(files.fetch(d_weights), stage / d_weights)
+        return _Loaded("gan-studio", WEIGHTS_NAME)
+
+    state = _load_state(files, weights)
+    keys = set(state)
+    if any(key.startswith(("G.", "GE.")) for key in keys):
+        raise _refuse_lightweight_gan(files.label, weights)
+    if not looks_like_huggan_dcgan(keys):
+        shown = ", ".join(sorted(keys)[:4])
+        raise HubError(f"{files.label}: {weights} holds tensors GAN studio does not recognise ({shown}, ...): "
+                       "it is neither a GAN studio nor a HugGAN DCGAN generator")  # fmt: skip
+    try:
+        model_config = HugGANDCGANConfig.from_state_dict(state)
+    except InvalidInputError as error:
+        raise HubError(f"{files.label}: {weights}: {error}") from error
+    for theirs, ours in HUGGAN_CONFIG_KEYS.items():  # a config.json, when present, must agree with the weights
+        if theirs in config and config[theirs] != getattr(model_config, ours):
+            raise HubError(f"{files.label}: {CONFIG_NAME} does not match the weights: it says {theirs}="
+                           f"{config[theirs]!r}, the weights have {getattr(model_config, ours)}")  # fmt: skip
+    generator = build_generator("huggan_dcgan", model_config)
+    for key, tensor in generator.state_dict().items():  # very old BatchNorm checkpoints lack the step counter
+        if key.endswith("num_batches_tracked") and key not in state:
+            state[key] = torch.zeros_like(tensor)
+    _check_state(generator, state, files.label)
+    generator.load_state_dict(state, strict=True)
+    metadata = {"converted_from": f"huggan-dcgan ({weights})", **{k: v for k, v in origin.items() if v}}
+    save_checkpoint(stage, "huggan_dcgan", model_config, generator.eval(), metadata=metadata)
+    return _Loaded("huggan-dcgan", weights)
+
+
+# -- pull ------------------------------------------------------------------------------------------
+
+
+@dataclass
+class PullResult:
+    """What `pull` loaded, and where the GAN studio folder for it now lives."""
+
+    name: str  # how the app lists it: owner/name[@revision], or the folder's name
+    folder: Path  # a GAN studio checkpoint folder: load it with gan.checkpoint.load_checkpoint
+    format: str  # "gan-studio" or "huggan-dcgan"
+    weights: str  # the file the generator came from
+    architecture: str
+    resolution: int
+    channels: int
+    latent_dim: int
+    parameters: int
+    license: str | None = None
+    datasets: list[str] = field(default_factory=list)
+    repo_id: str | None = None
+    revision: str | None = None  # the commit the files came from
+    url: str | None = None
+    has_discriminator: bool = False
+    downloaded: list[str] = field(default_factory=list)
+
+    def describe(self) -> list[str]:
+        """Lines for a person: what was loaded, from where, under which licence."""
+        origin = f"{self.url} (commit {self.revision[:12]})" if self.url and self.revision else str(self.folder)
+        fmt = {"gan-studio": "GAN studio (safetensors)", "huggan-dcgan": "HugGAN sprint DCGAN, converted"}
+        colour = "RGB" if self.channels == 3 else "greyscale"
+        return [
+            f"source: {origin}",
+            f"format: {fmt.get(self.format, self.format)} from {self.weights}",
+            f"architecture: {self.architecture}, {self.resolution}x{self.resolution} {colour}, "
+            f"latent {self.latent_dim}, {self.parameters / 1e6:.2f}M parameters",
+            f"license: {self.license or 'not stated in the model card'}",
+            "discriminator: included (can be fine-tuned further)" if self.has_discriminator else "discriminator: none",
+        ]
+
+
+def pull_root() -> Path:
+    """Where pulled models are kept when no folder is asked for: beside the Hugging Face cache."""
+    from huggingface_hub import constants
+
+    return Path(constants.HF_HOME) / "gan-studio"
+
+
+def pull(
+    source: str,
+    revision: str | None = None,
+    token: str | None = None,
+    out: str | Path | None = None,
+    *,
+    allow_local: bool = True,
+    max_bytes: int = MAX_PULL_BYTES,
+) -> PullResult:
+    """Load a generator from a repo id, a Hub URL or a local folder into a GAN studio folder.
+
+    `out`: the folder to write (replaced if it exists). Without it, Hub models go to
+    `pull_root()/owner--name/<commit>` (reused when that commit was pulled before) and
+    local GAN studio folders are used where they are. `token` is sent to the Hub only
+    when given. Raises HubError (or InvalidInputError for a malformed source).
+    """
+    where = parse_source(source, allow_local=allow_local)
+    card: dict[str, Any] = {}
+    origin: dict[str, Any] = {}
+    if where.kind == "hub":
+        info, files = _hub_files(where.repo_id, revision or where.revision, token, max_bytes)
+        if info.card_data is not None:
+            card = info.card_data.to_dict()
+        origin = {"repo_id": where.repo_id, "revision": info.sha, "url": f"{endpoint()}/{where.repo_id}"}
+        name = where.repo_id + (f"@{revision or where.revision}" if (revision or where.revision) else "")
+        reusable = pull_root() / where.repo_id.replace("/", "--") / str(info.sha)
+    else:
+        folder = Path(where.path or ".").resolve()
+        files = _local_files(folder, max_bytes)
+        card = _local_card(folder)
+        origin = {"source": str(folder)}
+        name = folder.name
+        reusable = None
+    license = card.get("license") if isinstance(card.get("license"), str) else None
+    datasets = [d for d in card.get("datasets") or [] if isinstance(d, str)]
+    if isinstance(card.get("datasets"), str):
+        datasets = [card["datasets"]]
+    origin.update(license=license, datasets=datasets)
+
+    if out is not None:
+        target, replace = Path(out).expanduser(), True
+    elif reusable is not None:
+        target, replace = reusable, False
+    else:  # a local folder: use ours in place, convert others beside the Hub pulls
+        target, replace = None, True
+
+    fmt, weights = "gan-studio", WEIGHTS_NAME
+    if target is not None and not replace and (target / CONFIG_NAME).is_file():
+        pass  # this exact commit was pulled (and validated) before
+    elif target is None and _is_ours(where.path):
+        target = where.path
+        _validate(target, files.label)
+    else:
+        if target is None:  # a local folder in another format: convert it beside the Hub pulls
+            key = hashlib.sha256(origin["source"].encode()).hexdigest()[:12]
+            target = pull_root() / "local" / f"{name}--{key}"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        stage = Path(tempfile.mkdtemp(prefix=".pull-", dir=target.parent))
+        try:
+            loaded = _read_checkpoint(files, stage, origin)
+            fmt, weights = loaded.format, loaded.weights
+            (stage / SOURCE_NAME).write_text(json.dumps({**origin, "format": fmt, "weights": weights}, indent=2))
+            _validate(stage, files.label)
+            _install(stage, target, replace)
+        finally:
+            shutil.rmtree(stage, ignore_errors=True)
+
+    checkpoint = load_checkpoint(target, with_discriminator=True)
+    recorded = read_source(target)
+    return PullResult(
+        name=name,
+        folder=target,
+        format=recorded.get("format", fmt),
+        weights=recorded.get("weights", weights),
+        architecture=checkpoint.architecture,
+        resolution=checkpoint.config.resolution,
+        channels=checkpoint.config.channels,
+        latent_dim=checkpoint.config.latent_dim,
+        parameters=checkpoint.parameter_count,
+        license=license,
+        datasets=datasets,
+        repo_id=origin.get("repo_id"),
+        revision=origin.get("revision"),
+        url=origin.get("url"),
+        has_discriminator=checkpoint.discriminator is not None,
+        downloaded=list(files.fetched),
+    )
+
+
+def _is_ours(folder: Path | None) -> bool:
+    try:
+        return folder is not None and json.loads((folder / CONFIG_NAME).read_text()).get("format") == FORMAT
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
+def _local_card(folder: Path) -> dict[str, Any]:
+    readme = folder / "README.md"
+    if not readme.is_file() or readme.stat().st_size > MAX_CONFIG_BYTES:
+        return {}
+    from huggingface_hub.repocard import metadata_load
+
+    try:
+        return metadata_load(readme) or {}
+    except Exception:  # a malformed card never blocks loading the weights
+        return {}
+
+
+def _validate(folder: Path, label: str) -> Checkpoint:
+    """Strict load plus one sample: the folder must give finite images of the announced shape."""
+    try:
+        checkpoint = load_checkpoint(folder, with_discriminator=True)
+    except CheckpointError as error:
+        detail = str(error).replace(f"{folder}{os.sep}", "").replace(str(folder), "the checkpoint")
+        raise HubError(f"{label}: {detail}") from error
+    c = checkpoint.config
+    with torch.no_grad():
+        image = checkpoint.generator(latents_for_seeds([0], c.latent_dim))
+    if tuple(image.shape) != (1, c.channels, c.resolution, c.resolution) or not torch.isfinite(image).all():
+        raise HubError(f"{label}: the generator does not produce finite {c.resolution}x{c.resolution} images")
+    return checkpoint
+
+
+def _install(stage: Path, target: Path, replace: bool) -> None:
+    """Move a finished folder into place atomically; a concurrent identical pull may win the race."""
+    if target.exists():
+        if not replace:
+            return
+        if target.is_dir() and not (target / CONFIG_NAME).is_file() and any(target.iterdir()):
+            raise HubError(f"{target} exists and is not a checkpoint folder: choose another output folder")
+        shutil.rmtree(target) if target.is_dir() else target.unlink()
+    try:
+        stage.rename(target)
+    except OSError:
+        if not (target / CONFIG_NAME).is_file():
+            raise
+
+
+# -- browse ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HubModel:
+    """One community checkpoint in a listing."""
+
+    repo_id: str
+    downloads: int = 0
+    likes: int = 0
+    tags: tuple[str, ...] = ()
+
+    @property
+    def label(self) -> str:
+        return f"{self.repo_id}  ·  {self.downloads} downloads"
+
+
+def browse(
+    search: str = "", filters: tuple[str, ...] = DEFAULT_FILTERS, limit: int = 50, token: str | None = None
+) -> list[HubModel]:
+    """Community GAN checkpoints: models tagged with any of `filters` (and matching `search`), most downloaded first."""
+    from huggingface_hub import HfApi
+
+    if not 1 <= limit <= 500:
+        raise InvalidInputError(f"limit must be from 1 to 500, got {limit!r}")
+    api = HfApi(token=token or False)
+    found: dict[str, HubModel] = {}
+    with _hub_errors("listing GAN checkpoints", token=token):
+        for tag in filters:  # the Hub ANDs filters: ask once per tag and merge
+            for model in api.list_models(
+                filter=tag, search=search.strip() or None, sort="downloads", limit=limit, token=token or False
+            ):
+                found.setdefault(
+                    model.id, HubModel(model.id, model.downloads or 0, model.likes or 0, tuple(model.tags or ()))
+                )
+    return sorted(found.values(), key=lambda m: (-m.downloads, m.repo_id))[:limit]
+
+
+# -- push ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PushResult:
+    repo_id: str
+    url: str  # the repo's page
+    commit_url: str
+    private: bool | None  # as the Hub reports it after the push
+    created: bool  # False when the repo existed (its visibility was left as it was)
+    files: tuple[str, ...]
+
+
+def push(
+    folder: str | Path,
+    repo_id: str,
+    token: str | None,
+    *,
+    private: bool = False,
+    with_discriminator: bool = False,
+    license: str | None = None,
+    commit_message: str | None = None,
+) -> PushResult:
+    """Create `repo_id` (or reuse it) and upload the checkpoint with a model card and a sample grid.
+
+    `repo_id` may be a bare name: it then goes to the token owner's namespace.
+    """
+    from huggingface_hub import HfApi
+    from huggingface_hub.errors import HfHubHTTPError
+
+    if not token:
+        raise HubError("pushing needs a Hugging Face login: log in, or give a token with write access")
+    name = (repo_id or "").strip()
+    if not name or not REPO_ID.match(name) or ".." in name or "--" in name:
+        raise InvalidInputError(f"{repo_id!r} is not a repo name like my-gan or owner/my-gan")
+    api = HfApi(token=token)
+    with _hub_errors("checking the token", token=token):
+        user = api.whoami(token=token)["name"]
+    repo_id = name if "/" in name else f"{user}/{name}"
+    namespace = repo_id.split("/")[0]
+    with tempfile.TemporaryDirectory(prefix="gan-push-") as stage:
+        files = write_bundle(folder, stage, repo_id, with_discriminator=with_discriminator, license=license)
+        created = True
+        with _hub_errors(f"creating {repo_id}", repo_id, token=token):
+            try:
+                api.create_repo(repo_id, private=private, repo_type="model", token=token)
+            except HfHubHTTPError as error:
+                if getattr(error.response, "status_code", None) != 409:  # 409: it exists, push a new commit
+                    _raise_write_error(error, namespace, user)
+                    raise
+                created = False
+        with _hub_errors(f"uploading to {repo_id}", repo_id, token=token):
+            try:
+                commit = api.upload_folder(
+                    repo_id=repo_id,
+                    folder_path=stage,
+                    commit_message=commit_message or "Upload generator, model card and samples with GAN studio",
+                    token=token,
+                )
+            except HfHubHTTPError as error:
+                _raise_write_error(error, namespace, user)
+                raise
+            except ValueError as error:  # the Hub's YAML check refused the card
+                raise HubError(f"the Hub refused the model card of {repo_id}: {error}") from error
+            private_now = api.model_info(repo_id, token=token).private
+    return PushResult(repo_id, f"{endpoint()}/{repo_id}", commit.commit_url, private_now, created, tuple(files))
+
+
+def _raise_write_error(error: Exception, namespace: str, user: str) -> None:
+    if getattr(getattr(error, "response", None), "status_code", None) == 403:
+        raise HubError(
+            f"this token cannot write to {namespace!r}: push to {user}/<name> or to an organisation where you "
+            "have write access (and use a token with write permission)"
+        ) from error

@@ -9,6 +9,7 @@ the real-vs-real floor (two disjoint halves of the real data).
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -103,3 +104,104 @@ def nearest_neighbour_distance(samples: torch.Tensor, training: torch.Tensor) ->
     flat_samples, flat_training = samples.flatten(1).double(), training.flatten(1).double()
     distances = torch.cdist(flat_samples, flat_training).min(dim=1).values
     return float(distances.median())
+
+
+# --- metrics for arbitrary uploads: a fixed random CNN, KID, precision/recall/coverage ---------
+
+
+class RandomFeatures(nn.Module):
+    """A fixed-seed, untrained CNN: multi-scale pooled features (256-d) for any image size.
+
+    Random convolutional features are a weak but honest feature space for sets that
+    no pretrained network here knows; always read them beside the real-vs-real floor.
+    """
+
+    def __init__(self, channels: int, seed: int = 0) -> None:
+        super().__init__()
+        generator = torch.Generator().manual_seed(seed)
+        widths = [channels, 32, 64, 96, 128]
+        self.convs = nn.ModuleList(nn.Conv2d(a, b, 3, stride=2, padding=1) for a, b in itertools.pairwise(widths))
+        with torch.no_grad():
+            for conv in self.convs:
+                conv.weight.copy_(
+                    torch.randn(conv.weight.shape, generator=generator) * (2 / conv.weight[0].numel()) ** 0.5
+                )
+                conv.bias.zero_()
+        self.eval().requires_grad_(False)
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:  # (B, C, H, W) in [-1, 1] -> (B, 256)
+        pooled, x = [], images
+        for conv in self.convs[:2]:
+            x = F.relu(conv(x))
+        for conv in self.convs[2:]:
+            x = F.relu(conv(x))
+            pooled.append(x.mean(dim=(2, 3)))
+        return torch.cat([*pooled, x.amax(dim=(2, 3))[:, :32]], dim=1)
+
+
+def kernel_inception_distance(a: torch.Tensor, b: torch.Tensor, subsets: int = 10, subset_size: int = 200) -> float:
+    """KID: unbiased MMD^2 with the cubic polynomial kernel, averaged over random subsets (x1000)."""
+    a, b = a.double(), b.double()
+    dim = a.shape[1]
+    size = min(subset_size, len(a), len(b))
+    generator = torch.Generator().manual_seed(0)
+    total = 0.0
+    for _ in range(subsets):
+        x = a[torch.randperm(len(a), generator=generator)[:size]]
+        y = b[torch.randperm(len(b), generator=generator)[:size]]
+        kxx, kyy, kxy = [(u @ v.T / dim + 1) ** 3 for u, v in ((x, x), (y, y), (x, y))]
+        off = size * (size - 1)
+        total += float((kxx.sum() - kxx.trace()) / off + (kyy.sum() - kyy.trace()) / off - 2 * kxy.mean())
+    return 1000 * total / subsets
+
+
+def precision_recall_coverage(real: torch.Tensor, fake: torch.Tensor, k: int = 5) -> dict[str, float]:
+    """Kynkäänniemi precision/recall and Naeem coverage with k-nearest-neighbour balls in feature space."""
+    real, fake = real.double(), fake.double()
+    k = min(k, len(real) - 1, len(fake) - 1)
+    real_radius = torch.cdist(real, real).kthvalue(k + 1, dim=1).values  # +1: the point itself is at 0
+    fake_radius = torch.cdist(fake, fake).kthvalue(k + 1, dim=1).values
+    real_to_fake = torch.cdist(real, fake)  # (R, F)
+    precision = (real_to_fake <= real_radius[:, None]).any(dim=0).double().mean()
+    recall = (real_to_fake <= fake_radius[None, :]).any(dim=1).double().mean()
+    coverage = (real_to_fake.min(dim=1).values <= real_radius).double().mean()
+    return {"precision": float(precision), "recall": float(recall), "coverage": float(coverage)}
+
+
+METRICS: dict[str, Callable[[torch.Tensor, torch.Tensor], dict[str, float]]] = {
+    "fd": lambda real, fake: {"fd": frechet_distance(real, fake)},
+    "kid": lambda real, fake: {"kid_x1000": kernel_inception_distance(real, fake)},
+    "prc": precision_recall_coverage,
+}
+
+
+def quality_report(
+    real: torch.Tensor, fake: torch.Tensor, features: Callable[[torch.Tensor], torch.Tensor]
+) -> dict[str, dict[str, float]]:
+    """Every METRICS entry for generated vs real, and for real vs real (two halves): the floor to compare with.
+
+    real, fake: (N, C, H, W) in [-1, 1]; features: image batch -> (B, D).
+    """
+    real_features, fake_features = batched(features, real), batched(features, fake)
+    half = len(real_features) // 2
+    order = torch.randperm(len(real_features), generator=torch.Generator().manual_seed(0))
+    first, second = real_features[order[:half]], real_features[order[half:]]
+    report: dict[str, dict[str, float]] = {"generated": {}, "real_floor": {}}
+    for metric in METRICS.values():
+        report["generated"].update(metric(real_features, fake_features))
+        report["real_floor"].update(metric(first, second))
+    report["generated"]["nn_distance"] = nearest_neighbour_distance(fake, real)
+    loo = torch.cdist(real.flatten(1).double(), real.flatten(1).double())
+    loo.fill_diagonal_(float("inf"))
+    report["real_floor"]["nn_distance"] = float(loo.min(dim=1).values.median())
+    return report
+
+
+def evaluate_generator(generator: nn.Module, real: torch.Tensor, count: int = 500) -> dict[str, dict[str, float]]:
+    """quality_report of seeds 0..count-1 against (up to) `count` training images, in RandomFeatures space."""
+    from gan.sampling import latents_for_seeds, render
+
+    count = min(count, len(real))
+    samples = render(generator, latents_for_seeds(range(count), generator.latent_dim), device="cpu") * 2 - 1
+    subset = real[torch.randperm(len(real), generator=torch.Generator().manual_seed(0))[:count]].cpu()
+    return quality_report(subset, samples, RandomFeatures(real.shape[1]))

@@ -240,6 +240,44 @@ def r1_penalty(discriminator: nn.Module, real: torch.Tensor) -> torch.Tensor:
     return grad.square().sum(dim=(1, 2, 3)).mean()
 
 
+class RankSync:
+    """Keeps data-parallel ranks in step under torchrun: same weights, averaged gradients, shared decisions.
+
+    Gradients are all-reduced by hand after each backward (as StyleGAN2-ADA does) rather than through the
+    DistributedDataParallel wrapper, which cannot double-backward through the R1 penalty. With one process
+    every method is a no-op.
+    """
+
+    def __init__(self) -> None:
+        distributed = torch.distributed.is_available() and torch.distributed.is_initialized()
+        self.world = torch.distributed.get_world_size() if distributed else 1
+        self.rank = torch.distributed.get_rank() if distributed else 0
+
+    def broadcast(self, module: nn.Module) -> None:
+        if self.world > 1:
+            for tensor in [*module.parameters(), *module.buffers()]:
+                torch.distributed.broadcast(tensor.data, src=0)
+
+    def average_gradients(self, module: nn.Module) -> None:
+        if self.world > 1:
+            for parameter in module.parameters():
+                if parameter.requires_grad:
+                    if parameter.grad is None:
+                        parameter.grad = torch.zeros_like(parameter)
+                    torch.distributed.all_reduce(parameter.grad)
+                    parameter.grad /= self.world
+
+    def mean(self, value: float, device: torch.device) -> float:
+        if self.world == 1:
+            return value
+        tensor = torch.tensor([value], dtype=torch.float64, device=device)
+        torch.distributed.all_reduce(tensor)
+        return float(tensor) / self.world
+
+    def any(self, flag: bool, device: torch.device) -> bool:
+        return self.mean(float(flag), device) > 0
+
+
 def train(
     data: torch.Tensor,
     model_config: Any,
@@ -304,6 +342,11 @@ def train(
         start_step, elapsed_before = resume.step, resume.elapsed_s
         health.augment_strength = resume.augment_strength
         notes.append(f"resumed at step {start_step}")
+    sync = RankSync()
+    for module in (generator, discriminator, generator_ema):
+        sync.broadcast(module)
+    if sync.rank:
+        torch.manual_seed(config.seed + 1000 * sync.rank)  # each rank draws its own batches and noise
     preview_latents = latents_for_seeds(range(config.preview_count), model_config.latent_dim).to(device)
     signs: deque[float] = deque(maxlen=8)  # sign(D(real)) means of the last steps, for r_t
     best_diversity = 0.0
@@ -364,7 +407,7 @@ def train(
         with torch.no_grad():
             fake = generator(z)
         real_aug = augment(real)
-        health.d_skipping = bool(signs) and sum(signs) / len(signs) > config.d_skip_threshold
+        health.d_skipping = bool(signs) and health.r_t > config.d_skip_threshold
         if health.d_skipping:
             with torch.no_grad():
                 real_logits = discriminator(real_aug)
@@ -383,27 +426,29 @@ def train(
             if r1_gamma > 0 and step % config.r1_interval == 0:
                 loss_d = loss_d + r1_gamma / 2 * r1_penalty(discriminator, real_aug) * config.r1_interval
         signs.append(torch.sign(real_logits.detach()).mean().item())
-        health.r_t = sum(signs) / len(signs)
+        health.r_t = sync.mean(sum(signs) / len(signs), device)
         d_real = real_logits.mean().item()
 
-        if not torch.isfinite(loss_d):
+        if sync.any(not torch.isfinite(loss_d), device):
             if not recover(step):
                 break
             continue
         if not health.d_skipping:
             opt_d.zero_grad(set_to_none=True)
             loss_d.backward()
+            sync.average_gradients(discriminator)
             opt_d.step()
 
         # --- generator step: fool D through the same augmentation ---
         z = torch.randn(config.batch_size, model_config.latent_dim, device=device)
         loss_g = g_loss_fn(discriminator(augment(generator(z))))
-        if not torch.isfinite(loss_g):
+        if sync.any(not torch.isfinite(loss_g), device):
             if not recover(step):
                 break
             continue
         opt_g.zero_grad(set_to_none=True)
         loss_g.backward()
+        sync.average_gradients(generator)
         opt_g.step()
         losses = {"d": loss_d.item(), "g": loss_g.item()}
 
@@ -416,10 +461,11 @@ def train(
             )
 
         elapsed = elapsed_before + time.monotonic() - started
-        if config.time_budget_s and time.monotonic() - started >= config.time_budget_s:  # budget of this call
+        out_of_time = bool(config.time_budget_s) and time.monotonic() - started >= config.time_budget_s  # this call's
+        if sync.any(out_of_time, device):
             stop_reason = "time budget"
             break
-        if should_stop is not None and should_stop():
+        if sync.any(should_stop is not None and should_stop(), device):
             stop_reason = "stop requested"
             break
         if step % config.event_every == 0:
@@ -439,6 +485,7 @@ def train(
             notes = []
 
     # --- finish: the EMA generator and a resumable state, whatever ended the run ---
+    sync.broadcast(generator_ema)  # BatchNorm statistics differ per rank: rank 0's win
     elapsed = elapsed_before + time.monotonic() - started
     preview = render_preview()
     run_state = RunState(
@@ -447,9 +494,9 @@ def train(
         train_config=config,
         step=step,
         elapsed_s=elapsed,
-        generator={k: v.detach().cpu().clone() for k, v in generator.state_dict().items()},
-        discriminator={k: v.detach().cpu().clone() for k, v in discriminator.state_dict().items()},
-        generator_ema={k: v.detach().cpu().clone() for k, v in generator_ema.state_dict().items()},
+        generator=_to_cpu(generator.state_dict()),
+        discriminator=_to_cpu(discriminator.state_dict()),
+        generator_ema=_to_cpu(generator_ema.state_dict()),
         opt_g=_to_cpu(opt_g.state_dict()),
         opt_d=_to_cpu(opt_d.state_dict()),
         augment_strength=health.augment_strength,
@@ -459,11 +506,12 @@ def train(
         "trainer": "gan.train",
         "architecture": architecture,
         "steps": step,
-        "images_seen": step * config.batch_size,
+        "images_seen": step * config.batch_size * sync.world,
         "seconds": round(elapsed, 1),
         "stopped_by": stop_reason,
         "dataset_size": int(data.shape[0]),
         "device": str(device),
+        "world_size": sync.world,
         "augment_policy": policy,
         "r1_gamma": r1_gamma,
         "frozen_d_layers": frozen,

@@ -1,22 +1,46 @@
-"""Shared fixtures. Environment first: the libraries read it at import time."""
+"""Shared fixtures. Environment first: the libraries read it at import time.
+
+Nothing in this suite may reach the real Hub. A Hub look-alike (tests/hub_server.py)
+starts right here, before anything imports huggingface_hub (which reads HF_ENDPOINT
+once, at import), and serves the whole session: no test ever points the client at a
+dead port, which it would retry for ~23 s.
+"""
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from hub_server import ALICE, FakeHub  # standard library only: safe before the environment is set
+
+assert "huggingface_hub" not in sys.modules, "the Hub endpoint must be set before huggingface_hub is imported"
+HUB = FakeHub().start()
+HF_HOME = tempfile.mkdtemp(prefix="gan-studio-hf-home-")
+atexit.register(shutil.rmtree, HF_HOME, True)
 
 os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
 os.environ["HF_HUB_DISABLE_TELEMETRY"] = "1"
-os.environ["HF_HUB_OFFLINE"] = "1"  # nothing in this suite may reach the real Hub
+os.environ["HF_ENDPOINT"] = HUB.url
+os.environ["HF_HUB_DISABLE_XET"] = "1"  # uploads take the classic LFS batch API, which the test Hub speaks
+os.environ["HF_HOME"] = HF_HOME  # a private cache: no saved login, no stale downloads
+os.environ["HF_TOKEN"] = ALICE  # on purpose: the code must never send it unless it is handed over explicitly
+os.environ["HF_HUB_DISABLE_PROGRESS_BARS"] = "1"
+os.environ.pop("HF_HUB_OFFLINE", None)
+os.environ.pop("OAUTH_CLIENT_ID", None)  # here the app builds its off-Space Hub tab (a token field)
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
-from pathlib import Path
+import pytest  # noqa: E402
+import torch  # noqa: E402
 
-import pytest
-import torch
-
-from gan.checkpoint import save_checkpoint
-from gan.config import DCGANConfig
-from gan.models import build_discriminator, build_generator
+from gan.checkpoint import save_checkpoint  # noqa: E402
+from gan.config import DCGANConfig  # noqa: E402
+from gan.models import build_discriminator, build_generator  # noqa: E402
 
 torch.set_num_threads(1)
 
@@ -67,6 +91,13 @@ def app_url(random_vgg19):
         yield demo.local_url.rstrip("/")
     finally:
         demo.close()
+
+
+@pytest.fixture
+def hub() -> FakeHub:
+    """The session's Hub look-alike, emptied for this test."""
+    HUB.reset()
+    return HUB
 
 
 @pytest.fixture(scope="session")

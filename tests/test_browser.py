@@ -38,3 +38,40 @@ def test_generate_button_fills_the_gallery(page):
 def test_tabs_for_later_capabilities_are_present(page):
     for name in ("Generate", "Fine-tune", "Style transfer", "Hub"):
         assert page.get_by_role("tab", name=name).count() == 1
+
+
+def test_finetune_tab_trains_on_uploads_and_streams_a_preview(page, tmp_path):
+    from PIL import Image
+
+    paths = []
+    for index in range(10):
+        path = tmp_path / f"up{index}.png"
+        Image.new("RGB", (48, 48), (25 * index, 100, 200 - 10 * index)).save(path)
+        paths.append(str(path))
+    page.get_by_role("tab", name="Fine-tune").click()
+    page.get_by_label("greyscale").check()
+    page.get_by_label("Resolution (from scratch)").click()
+    page.get_by_role("option", name="32", exact=True).click()
+    page.locator("input[type=file]").first.set_input_files(paths)
+    page.get_by_text("Advanced settings").click()
+    page.get_by_label("Step budget for this run").fill("20")
+    page.get_by_role("button", name="Train", exact=True).click()
+    page.get_by_text("Saved as").wait_for(timeout=120_000)
+    assert page.locator("#train-preview img").count() == 1
+    assert "r_t" in page.locator("#train-health").inner_text()
+    assert "stopped by step budget after 20 steps" in page.locator("#train-status").inner_text()
+
+
+def test_loading_a_hub_model_puts_it_in_the_generate_tab(page, hub):
+    from hub_repos import huggan_bin_files, trained_sprint_generator
+
+    hub.add_repo("huggan/dcgan-browser", huggan_bin_files(trained_sprint_generator(), license="mit"))
+    page.get_by_role("tab", name="Hub").click()
+    page.locator("#hub-repo textarea").fill("https://huggingface.co/huggan/dcgan-browser")
+    page.get_by_role("button", name="Load", exact=True).click()
+    page.locator("#pull-report").get_by_text("huggan_dcgan, 64x64 RGB").wait_for(timeout=30_000)
+    assert page.locator("#hub-token input").get_attribute("type") == "password"  # a token is never shown
+    page.get_by_role("tab", name="Generate").click()
+    page.get_by_text("huggan/dcgan-browser: huggan_dcgan 64x64, RGB").wait_for(timeout=30_000)
+    page.get_by_role("button", name="Generate", exact=True).click()
+    page.locator('#gallery img[src*="huggan--dcgan-browser_seed0_"]').first.wait_for(timeout=30_000)

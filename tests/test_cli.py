@@ -1,3 +1,4 @@
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -58,3 +59,42 @@ def test_module_entry_point_runs_in_a_fresh_process(tiny_checkpoint, tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert "wrote 2 images" in result.stdout
+
+
+def test_train_on_an_image_folder_then_resume(tmp_path, capsys):
+    import numpy as np
+
+    folder = tmp_path / "images"
+    folder.mkdir()
+    rng = np.random.default_rng(0)
+    for index in range(10):
+        Image.fromarray((rng.random((36, 36, 3)) * 255).astype(np.uint8)).save(folder / f"{index}.png")
+    out = tmp_path / "run"
+    shape = ["--width", "4", "--max-width", "8", "--latent-dim", "8", "--batch-size", "4"]
+    assert main(["train", str(folder), "--out", str(out), "--channels", "3", "--steps", "3", *shape]) == 0
+    assert main(["train", str(folder), "--out", str(out), "--resume", "--steps", "5", "--batch-size", "4"]) == 0
+    import json
+
+    record = json.loads((out / "config.json").read_text())["metadata"]
+    assert record["steps"] == 5 and record["architecture"] == "dcgan"
+    assert "coverage" in record["quality"]["generated"]
+    assert "10 images used, 0 skipped" in capsys.readouterr().err
+
+
+def test_two_process_data_parallel_run_on_cpu_with_gloo(tmp_path):
+    import json
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    out = tmp_path / "ddp"
+    launcher = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2"]
+    launcher += ["--master_addr", "127.0.0.1", "--master_port", str(port)]
+    shape = ["--steps", "4", "--width", "4", "--max-width", "8", "--latent-dim", "8", "--batch-size", "4"]
+    command = [*launcher, "-m", "gan", "train", "digits", "--out", str(out), "--device", "cpu", *shape]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300, env=env)
+    assert result.returncode == 0, result.stderr[-2000:]
+    record = json.loads((out / "config.json").read_text())["metadata"]
+    assert record["world_size"] == 2 and record["steps"] == 4 and record["images_seen"] == 32

@@ -8,13 +8,15 @@ gradient and code path is the real one. Sizes stay at 32-64 px so the file runs 
 from __future__ import annotations
 
 import math
+import shutil
+from pathlib import Path
 
 import pytest
 import torch
 from PIL import Image
 from safetensors.torch import save_file
 
-from gan import hub
+from gan import hub as gan_hub
 from gan.cli import main
 from gan.data import load_picture
 from gan.errors import HubError, ImageInputError, InvalidInputError, StyleWeightsError
@@ -250,32 +252,44 @@ def test_an_elongated_content_image_too_thin_at_the_size_is_refused(weights):
 # --- weights ---
 
 
-def test_weights_load_from_prefixed_safetensors_torchvision_pth_and_the_hub(weights, tmp_path, monkeypatch):
-    # A timm/Hub-style file: prefixed keys and a classifier we do not need.
+@pytest.fixture
+def forget_downloads():
+    """Remove the repos a test downloads from the session's Hugging Face cache, so later tests cannot find them."""
+    from huggingface_hub import constants
+
+    yield
+    for repo in ("timm/vgg19.tv_in1k", "someone/vgg"):
+        shutil.rmtree(Path(constants.HF_HUB_CACHE) / f"models--{repo.replace('/', '--')}", ignore_errors=True)
+
+
+def test_weights_come_from_the_hub_torchvision_cache_or_a_file(
+    weights, random_vgg19, tmp_path, monkeypatch, hub, forget_downloads
+):
+    from safetensors.torch import save as safetensors_bytes
+
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))  # an empty torchvision cache
+    # No source: the default Hub repo, served as timm serves it (a classifier too), through huggingface_hub.
+    hub.add_repo("timm/vgg19.tv_in1k", {"model.safetensors": safetensors_bytes(
+        {**weights.tensors, "pre_logits.fc1.weight": torch.zeros(8, 4)})})  # fmt: skip
+    auto = load_vgg19_weights(None)
+    assert auto.source == "timm/vgg19.tv_in1k" and hub.downloaded("timm/vgg19.tv_in1k") == ["model.safetensors"]
+    assert torch.equal(auto.tensors["features.34.weight"], weights.tensors["features.34.weight"])
+
+    # A file in a folder of another repo, with keys under a wrapper's prefix.
     prefixed = {f"model.{name}": tensor for name, tensor in weights.tensors.items()}
-    save_file({**prefixed, "model.head.fc.weight": torch.zeros(10, 4)}, str(tmp_path / "model.safetensors"))
-    calls = []
+    hub.add_repo("someone/vgg", {"exports/vgg19.safetensors": safetensors_bytes(prefixed)})
+    assert (
+        load_vgg19_weights("hf://someone/vgg/exports/vgg19.safetensors").source
+        == "someone/vgg/exports/vgg19.safetensors"
+    )
+    assert load_vgg19_weights(str(random_vgg19)).source == str(random_vgg19)  # and a local file
 
-    def fake_download(repo_id, filename, revision=None, token=None, repo_type="model"):
-        calls.append((repo_id, filename))
-        return tmp_path / "model.safetensors"
-
-    monkeypatch.setattr(hub, "download_file", fake_download)
-    from_hub = load_vgg19_weights("someone/vgg19-weights")
-    assert calls == [("someone/vgg19-weights", "model.safetensors")]
-    assert from_hub.source == "someone/vgg19-weights/model.safetensors"
-    load_vgg19_weights("hf://someone/vgg19-weights/exports/model.safetensors")
-    assert calls[-1] == ("someone/vgg19-weights", "exports/model.safetensors")
-    calls.pop()
-    assert torch.equal(from_hub.tensors["features.34.weight"], weights.tensors["features.34.weight"])
-
-    # torchvision's own cache file (a pickled state dict with the classifier), found with no source given.
+    # torchvision's own cache file (a pickled state dict with the classifier) comes before the Hub.
     checkpoints = tmp_path / "torch" / "hub" / "checkpoints"
     checkpoints.mkdir(parents=True)
     torch.save({**weights.tensors, "classifier.0.weight": torch.zeros(4, 4)}, checkpoints / TORCHVISION_FILE)
-    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
     cached = load_vgg19_weights(None)
-    assert cached.source.endswith(TORCHVISION_FILE) and calls == [("someone/vgg19-weights", "model.safetensors")]
+    assert cached.source.endswith(TORCHVISION_FILE) and hub.downloaded("timm/vgg19.tv_in1k") == ["model.safetensors"]
     assert torch.equal(cached.tensors["features.0.bias"], weights.tensors["features.0.bias"])
 
 
@@ -312,19 +326,19 @@ def test_a_wrong_weights_file_is_refused(make, message, tmp_path, tiny_checkpoin
         load_vgg19_weights(make(tmp_path, tiny_checkpoint))
 
 
-def test_without_weights_the_message_says_how_to_provide_them(tmp_path, monkeypatch):
-    monkeypatch.setenv("TORCH_HOME", str(tmp_path))  # an empty torchvision cache; the suite runs with HF_HUB_OFFLINE
+def test_without_weights_the_message_says_how_to_provide_them(tmp_path, monkeypatch, hub):
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path))  # an empty torchvision cache, and a Hub without the repo
     with pytest.raises(StyleWeightsError) as info:
         load_vgg19_weights(None)
     message = str(info.value)
-    assert "GAN_STYLE_WEIGHTS" in message and "timm/vgg19.tv_in1k" in message and "Hub" in message
+    assert "GAN_STYLE_WEIGHTS" in message and "timm/vgg19.tv_in1k" in message and "not found" in message
     with pytest.raises(StyleWeightsError, match="no such file"):
         load_vgg19_weights(tmp_path / "missing.safetensors")
 
     def unreachable(*args, **kwargs):
         raise HubError("cannot reach the Hub to fetch someone/vgg19/model.safetensors")
 
-    monkeypatch.setattr(hub, "download_file", unreachable)
+    monkeypatch.setattr(gan_hub, "download_file", unreachable)
     with pytest.raises(StyleWeightsError, match=r"cannot reach the Hub.*GAN_STYLE_WEIGHTS"):
         load_vgg19_weights("someone/vgg19")
 
@@ -369,7 +383,7 @@ def test_cli_writes_a_png_with_its_settings(random_vgg19, tmp_path):
         assert image.text["styles"] == "s1.png, s2.png" and image.text["weights"] == str(random_vgg19)
 
 
-def test_cli_bad_input_is_one_line_and_exit_2(random_vgg19, tmp_path, capsys, monkeypatch):
+def test_cli_bad_input_is_one_line_and_exit_2(random_vgg19, tmp_path, capsys, monkeypatch, hub):
     (tmp_path / "text.png").write_text("not a picture")
     Image.new("RGB", (32, 32)).save(tmp_path / "ok.png")
     monkeypatch.delenv("GAN_STYLE_WEIGHTS", raising=False)

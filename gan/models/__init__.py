@@ -11,6 +11,7 @@ from gan.config import DCGANConfig, FastGANConfig
 from gan.errors import CheckpointError
 from gan.models.dcgan import DCGANDiscriminator, DCGANGenerator, init_weights
 from gan.models.fastgan import FastGANDiscriminator, FastGANGenerator
+from gan.models.huggan_dcgan import HugGANDCGANConfig, HugGANDCGANDiscriminator, HugGANDCGANGenerator
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,8 @@ class Architecture:
 ARCHITECTURES: dict[str, Architecture] = {
     "dcgan": Architecture("dcgan", DCGANConfig, DCGANGenerator, DCGANDiscriminator),
     "fastgan": Architecture("fastgan", FastGANConfig, FastGANGenerator, FastGANDiscriminator),
+    # Checkpoints of the HugGAN community sprint, converted on pull (see gan.hub).
+    "huggan_dcgan": Architecture("huggan_dcgan", HugGANDCGANConfig, HugGANDCGANGenerator, HugGANDCGANDiscriminator),
 }
 
 
@@ -54,6 +57,8 @@ __all__ = [
     "DCGANGenerator",
     "FastGANDiscriminator",
     "FastGANGenerator",
+    "HugGANDCGANDiscriminator",
+    "HugGANDCGANGenerator",
     "build_discriminator",
     "build_generator",
     "get_architecture",

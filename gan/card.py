@@ -1,0 +1,192 @@
+"""Model cards and upload bundles: what a pushed repo holds, built offline.
+
+`write_bundle` lays out the folder that `gan.hub.push` uploads (and that the app
+offers as a zip when a push fails): the generator (and optionally the
+discriminator) as safetensors + config.json, a sample grid and a README.md whose
+YAML metadata the Hub indexes. Nothing here touches the network.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+from gan.checkpoint import CONFIG_NAME, DISCRIMINATOR_DIR, WEIGHTS_NAME, Checkpoint, load_checkpoint
+from gan.config import GenerateConfig
+from gan.errors import CheckpointError
+from gan.images import make_grid, save_png, to_pil, upscale
+from gan.sampling import generate
+
+SOURCE_NAME = "source.json"  # provenance of a pulled model (repo, commit, license), written by gan.hub
+SAMPLES_NAME = "samples.png"
+SAMPLE_SEEDS = GenerateConfig(seed=0, count=16)  # the card's grid: seeds 0..15, no truncation
+DEFAULT_LICENSE = "apache-2.0"  # the studio's own licence, for models trained here with nothing to inherit
+KNOWN_DATASETS = {"mnist": "ylecun/mnist"}  # built-in training sets -> their Hub dataset ids
+QUALITY_KEYS = ("fid", "kid", "precision", "recall", "inception_score")
+
+
+def read_source(folder: str | Path) -> dict[str, Any]:
+    """The provenance record of a pulled model, or {} for a model made here."""
+    path = Path(folder) / SOURCE_NAME
+    try:
+        data = json.loads(path.read_text()) if path.is_file() and path.stat().st_size < 1 << 16 else {}
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def card_metadata(checkpoint: Checkpoint, source: dict[str, Any], license: str | None = None) -> dict[str, Any]:
+    """The card's YAML block: what the Hub indexes and filters on."""
+    meta = checkpoint.metadata
+    datasets = [KNOWN_DATASETS[meta["data"]]] if meta.get("data") in KNOWN_DATASETS else []
+    datasets += [d for d in source.get("datasets") or [] if isinstance(d, str) and d not in datasets]
+    data: dict[str, Any] = {
+        "library_name": "pytorch",
+        "license": license or source.get("license") or meta.get("license") or DEFAULT_LICENSE,
+        "pipeline_tag": "unconditional-image-generation",
+        "tags": ["gan", checkpoint.architecture.replace("_", "-"), "gan-studio", "unconditional-image-generation"],
+    }
+    if datasets:
+        data["datasets"] = datasets
+    if source.get("repo_id"):
+        data["base_model"] = source["repo_id"]
+    return data
+
+
+def _yaml(data: dict[str, Any]) -> str:
+    from huggingface_hub import ModelCardData  # the Hub's own YAML writer: keys in the order the Hub expects
+
+    return ModelCardData(**data).to_yaml().rstrip("\n") + "\n"
+
+
+def _table(rows: list[tuple[str, Any]]) -> str:
+    lines = ["| | |", "|---|---|"]
+    lines += [f"| {key} | {str(value).replace('|', '/')} |" for key, value in rows]
+    return "\n".join(lines)
+
+
+def _number(value: Any) -> str:
+    return f"{value:.4g}" if isinstance(value, float) else str(value if value is not None else "")
+
+
+def _quality(meta: dict[str, Any]) -> str:
+    """The run's quality numbers: gan.metrics' report (generated vs the real-vs-real floor), or loose keys."""
+    report = meta.get("quality")
+    if isinstance(report, dict) and isinstance(report.get("generated"), dict):
+        floor = report.get("real_floor") if isinstance(report.get("real_floor"), dict) else {}
+        rows = [
+            f"| {key} | {_number(value)} | {_number(floor.get(key))} |" for key, value in report["generated"].items()
+        ]
+        return "\n".join([
+            "Measured after training on features of a fixed random CNN, not Inception: compare each number with "
+            "the real-vs-real floor beside it, not with published FIDs.", "",
+            "| metric | generated vs real | real vs real (floor) |", "|---|---|---|", *rows,
+        ])  # fmt: skip
+    loose = {key: meta[key] for key in QUALITY_KEYS if key in meta}
+    for group in ("metrics", "health"):
+        if isinstance(meta.get(group), dict):
+            loose.update({f"{group}.{key}": value for key, value in sorted(meta[group].items())})
+    return _table(list(loose.items())) if loose else "No quality numbers were recorded for this checkpoint."
+
+
+def model_card(
+    checkpoint: Checkpoint,
+    repo_id: str,
+    *,
+    source: dict[str, Any] | None = None,
+    license: str | None = None,
+    with_discriminator: bool = False,
+    samples: str | None = SAMPLES_NAME,
+) -> str:
+    """The README.md of a pushed model: metadata, samples, training record, quality, usage."""
+    source = source or {}
+    meta = checkpoint.metadata
+    c = checkpoint.config
+    name = repo_id.split("/")[-1]
+    parts = [f"---\n{_yaml(card_metadata(checkpoint, source, license))}---\n", f"# {name}\n"]
+    parts.append(
+        f"An unconditional image GAN made with GAN studio: a **{checkpoint.architecture}** generator that turns a "
+        f"{c.latent_dim}-dimensional Gaussian latent into a {c.resolution}x{c.resolution} "
+        f"{'RGB' if c.channels == 3 else 'greyscale'} image ({checkpoint.parameter_count / 1e6:.2f}M parameters)."
+    )
+    if source.get("repo_id"):
+        base = f"[{source['repo_id']}]({source.get('url') or ''})"
+        parts.append(f"It derives from {base} (commit `{source.get('revision')}`).")
+    if samples:
+        parts.append(f"\n![Samples for seeds 0-15]({samples})\n\n*Seeds 0-15, truncation ψ = 1 (none).*")
+
+    parts.append("\n## Training\n")
+    rows = [(key, meta[key]) for key in ("trainer", "data", "dataset_size", "steps", "images_seen", "seconds",
+                                         "stopped_by", "device", "machine") if key in meta]  # fmt: skip
+    train_config = meta.get("train_config") if isinstance(meta.get("train_config"), dict) else {}
+    rows += [(f"train_config.{key}", value) for key, value in sorted(train_config.items())]
+    if rows:
+        parts.append(_table(rows))
+        if meta.get("command"):
+            parts.append(f"\nReproduce with:\n\n```bash\n{meta['command']}\n```")
+    else:
+        parts.append("No training record came with this checkpoint.")
+
+    parts.append("\n## Quality\n")
+    parts.append(_quality(meta))
+
+    files = f"`{CONFIG_NAME}` + `{WEIGHTS_NAME}` (generator)"
+    if with_discriminator:
+        files += f", `{DISCRIMINATOR_DIR}/` (discriminator, to fine-tune further)"
+    parts.append(
+        "\n## Use it\n\n"
+        f"Files: {files}. Weights are safetensors (no pickles); `config.json` holds the architecture's "
+        "constructor arguments and the training record.\n\n"
+        "Python, with GAN studio's `gan` package:\n\n"
+        "```python\n"
+        "from gan.checkpoint import load_checkpoint\n"
+        "from gan.config import GenerateConfig\n"
+        "from gan.hub import pull\n"
+        "from gan.sampling import generate\n\n"
+        f'model = load_checkpoint(pull("{repo_id}").folder)\n'
+        "images = generate(model.generator, GenerateConfig(seed=0, count=16))  # (16, C, H, W) in [0, 1]\n"
+        "```\n\n"
+        "Command line:\n\n"
+        "```bash\n"
+        f"python -m gan pull {repo_id} --out models/{name}\n"
+        f"python -m gan generate --model models/{name} --seed 0 --count 16 --grid --out samples/\n"
+        "```\n\n"
+        "Image *i* of a request uses seed *first + i*: the same seed gives the same image on any machine."
+    )
+    return "\n".join(parts) + "\n"
+
+
+def write_bundle(
+    folder: str | Path,
+    out: str | Path,
+    repo_id: str,
+    *,
+    with_discriminator: bool = False,
+    license: str | None = None,
+) -> list[str]:
+    """Lay out what a push uploads in `out`; returns the relative paths written."""
+    folder, out = Path(folder), Path(out)
+    checkpoint = load_checkpoint(folder, with_discriminator=with_discriminator)
+    if with_discriminator and checkpoint.discriminator is None:
+        raise CheckpointError(f"{folder.name} has no {DISCRIMINATOR_DIR}/ to push: push the generator alone")
+    out.mkdir(parents=True, exist_ok=True)
+    written = [CONFIG_NAME, WEIGHTS_NAME]
+    shutil.copy2(folder / CONFIG_NAME, out / CONFIG_NAME)
+    shutil.copy2(folder / WEIGHTS_NAME, out / WEIGHTS_NAME)
+    if with_discriminator:
+        (out / DISCRIMINATOR_DIR).mkdir(exist_ok=True)
+        for name in (CONFIG_NAME, WEIGHTS_NAME):
+            shutil.copy2(folder / DISCRIMINATOR_DIR / name, out / DISCRIMINATOR_DIR / name)
+            written.append(f"{DISCRIMINATOR_DIR}/{name}")
+    images = generate(checkpoint.generator, SAMPLE_SEEDS, device="cpu")  # (16, C, H, W)
+    grid = upscale(to_pil(make_grid(images, columns=4)[None])[0], 512)
+    save_png(grid, out / SAMPLES_NAME, {"model": repo_id, "seeds": "0-15", "truncation": 1.0})
+    source = read_source(folder)
+    parent = checkpoint.metadata.get("fine_tuned_from")
+    if not source and isinstance(parent, str) and parent:  # fine-tuned from a pulled model: credit it
+        source = read_source(parent)
+    card = model_card(checkpoint, repo_id, source=source, license=license, with_discriminator=with_discriminator)
+    (out / "README.md").write_text(card, encoding="utf-8")
+    return [*written, SAMPLES_NAME, "README.md"]

@@ -1,0 +1,72 @@
+"""The Fine-tune tab end to end through gradio_client: upload, stream, stop, use the result."""
+
+import time
+import zipfile
+
+import numpy as np
+import pytest
+from gradio_client import Client, handle_file
+from gradio_client.exceptions import AppError
+from PIL import Image
+
+pytestmark = pytest.mark.app
+
+
+@pytest.fixture(scope="module")
+def uploads(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("uploads")
+    rng = np.random.default_rng(0)
+    paths = []
+    for index in range(12):
+        pixels = (rng.random((40, 40)) * 255).astype(np.uint8)
+        path = folder / f"img{index}.png"
+        Image.fromarray(pixels).save(path)
+        paths.append(handle_file(str(path)))
+    (folder / "notes.txt").write_text("not an image")
+    paths.append(handle_file(str(folder / "notes.txt")))
+    return paths
+
+
+def train_args(uploads, steps: int, minutes: float = 0.5):
+    # files, start, resolution, colour, minutes, steps, batch, lr_g, lr_d, loss, augment, seed, resume
+    return (uploads, "DCGAN from scratch", 32, "greyscale", minutes, steps, 4, 2e-4, 4e-4, "hinge", "auto", 0, False)
+
+
+def test_training_streams_previews_and_the_result_joins_this_visitors_models(app_url, uploads):
+    client = Client(app_url, verbose=False)
+    job = client.submit(*train_args(uploads, steps=30), api_name="/train")
+    preview, health, status, _losses, _d, download, model, = job.result()  # fmt: skip
+    updates = job.outputs()
+    assert len(updates) >= 3  # intro, streamed events (steps 10, 20, 30), final
+    assert "12 images used, 1 skipped" in updates[0][2] and "notes.txt" in updates[0][2]
+    assert "Saved as **my-dcgan-1**" in status and "stopped by step budget after 30 steps" in status
+    assert "r_t" in health and preview
+    assert "| coverage |" in status and "real vs real" in status  # quality beside its floor
+    with zipfile.ZipFile(download) as bundle:
+        names = bundle.namelist()
+    assert "my-dcgan-1/model.safetensors" in names and "my-dcgan-1/TRAINING.md" in names
+    assert "my-dcgan-1/README.md" in names  # the model card
+    assert model["value"] == "my-dcgan-1" and ["my-dcgan-1", "my-dcgan-1"] in model["choices"]
+    gallery, _, _ = client.predict("my-dcgan-1", 0, 2, 1.0, api_name="/generate")
+    assert len(gallery) == 2
+    stranger = Client(app_url, verbose=False)  # another visitor never sees this model
+    with pytest.raises(AppError, match="unknown model"):
+        stranger.predict("my-dcgan-1", 0, 2, 1.0, api_name="/generate")
+
+
+def test_stop_keeps_the_weights_trained_so_far(app_url, uploads):
+    client = Client(app_url, verbose=False)
+    job = client.submit(*train_args(uploads, steps=1_000_000, minutes=5), api_name="/train")
+    deadline = time.monotonic() + 120
+    while len(job.outputs()) < 2 and time.monotonic() < deadline:  # wait for the first streamed step
+        time.sleep(0.05)
+    assert len(job.outputs()) >= 2, "training did not start streaming"
+    client.predict(api_name="/stop_training")
+    status = job.result()[2]
+    assert "stopped by stop requested" in status and "Saved as" in status
+
+
+def test_training_without_uploads_is_a_clear_error(app_url):
+    client = Client(app_url, verbose=False)
+    with pytest.raises(AppError, match="upload some training images"):
+        client.predict(*train_args([], steps=5), api_name="/train")
