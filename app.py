@@ -21,6 +21,7 @@ import spaces  # ZeroGPU: must be imported before anything touches CUDA (torch i
 import argparse
 import functools
 import inspect
+import json
 import random
 import re
 import shutil
@@ -28,6 +29,7 @@ import tempfile
 import time
 import zipfile
 from collections.abc import Callable, Iterator
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +39,8 @@ import torch
 from gan.card import write_bundle
 from gan.checkpoint import Checkpoint, load_checkpoint
 from gan.config import MAX_SEED, GenerateConfig, InterpolateConfig, parse_seed_list
-from gan.data import load_image_folder
+from gan.data import load_image_folder, load_picture
+from gan.device import pick_device
 from gan.errors import GanError, HubError
 from gan.hub import browse, pull, push
 from gan.hub import endpoint as hub_endpoint
@@ -46,6 +49,16 @@ from gan.metrics import evaluate_generator
 from gan.models import get_architecture
 from gan.runs import save_run, zip_run
 from gan.sampling import generate, interpolate
+from gan.style import (
+    PRESERVE_COLORS,
+    StyleConfig,
+    StyleEvent,
+    VGG19Weights,
+    VGG19WeightsCache,
+    default_weights_source,
+    parse_blend_weights,
+    stylize,
+)
 from gan.train import RunState, TrainConfig, TrainEvent, train
 from gan.zoo import DEFAULT_MODEL, ModelCache, embedded_models, resolve_model
 
@@ -54,7 +67,29 @@ OUTPUT_MAX_AGE_S = 3600  # result folders older than this are removed when a new
 UI_MAX_COUNT = 64  # the slider's top; the API accepts up to GenerateConfig's limit
 ZERO_GPU = spaces.config.Config.zero_gpu  # on ZeroGPU every GPU call must go through the queue
 PREVIEW_MIN_SIDE = 256  # small samples (32 px) are upscaled with nearest-neighbour for display
+STYLE_EXAMPLES = Path(__file__).resolve().parent / "weights" / "style-examples"
+STYLE_UI_MAX_SIZE = 1024  # the size slider's top: larger renders take many minutes even on a GPU
+STYLE_UI_MAX_STYLES = 8  # style images per request
 LICENSES = ["inherit", "apache-2.0", "mit", "cc-by-4.0", "cc-by-sa-4.0", "cc-by-nc-4.0", "openrail", "other"]
+
+
+def clear_decode_errors(image: gr.Image) -> gr.Image:
+    """Make an input gr.Image answer an undecodable upload with a clear message, not Gradio's generic error.
+
+    (Wrapping the instance's preprocess, not subclassing: Gradio writes a .pyi beside any module
+    that defines a component subclass.)
+    """
+    preprocess = image.preprocess
+
+    def checked(payload: Any) -> Any:
+        try:
+            return preprocess(payload)
+        except (OSError, ValueError, SyntaxError) as error:  # PIL's UnidentifiedImageError is an OSError
+            name = getattr(payload, "orig_name", None) or "the upload"
+            raise gr.Error(f"{image.label or 'image'} ({name}): not an image this app can read") from error
+
+    image.preprocess = checked
+    return image
 
 
 def user_errors(handler: Callable[..., Any]) -> Callable[..., Any]:
@@ -141,9 +176,32 @@ def render_walk(generator: torch.nn.Module, config: InterpolateConfig) -> torch.
     return interpolate(generator, config)
 
 
-def build_app(cache: ModelCache | None = None, oauth: bool | None = None) -> gr.Blocks:
-    """The whole UI. `oauth`: show Hugging Face login (default: when running on a Space with OAuth)."""
+@spaces.GPU(duration=120)
+def render_style(
+    content: torch.Tensor, styles: list[torch.Tensor], weights: VGG19Weights, config: StyleConfig
+) -> Iterator[StyleEvent]:
+    yield from stylize(content, styles, weights, config, device=pick_device("auto"))
+
+
+def style_examples(folder: Path = STYLE_EXAMPLES) -> list[list[Any]]:
+    """[content, [style]] pairs from the bundled images; empty if the folder is missing."""
+    contents = sorted(folder.glob("content-*"))
+    styles = sorted(folder.glob("style-*"))
+    if not contents or not styles:
+        return []
+    pairs = [[str(contents[i % len(contents)]), [str(style)]] for i, style in enumerate(styles)]
+    pairs.append([str(contents[0]), [str(styles[0]), str(styles[-1])]])  # a blend of two styles
+    return pairs
+
+
+def build_app(
+    cache: ModelCache | None = None, oauth: bool | None = None, style_weights: str | Path | None = None
+) -> gr.Blocks:
+    """The whole UI. `oauth`: show Hugging Face login (default: when running on a Space with OAuth).
+    `style_weights`: VGG19 weights for style transfer, a file or a Hub repo id; None reads $GAN_STYLE_WEIGHTS
+    now, else uses torchvision's cache or the default Hub repo, loaded on first use."""
     cache = cache or ModelCache(max_models=4)
+    style_networks = VGG19WeightsCache(style_weights or default_weights_source())
     oauth = oauth_configured() if oauth is None else oauth
     defaults = GenerateConfig()
     walk_defaults = InterpolateConfig()
@@ -357,7 +415,7 @@ def build_app(cache: ModelCache | None = None, oauth: bool | None = None) -> gr.
             with gr.Tab("Fine-tune", id="finetune"):
                 finetune_start = build_finetune_tab(cache, session, model)
             with gr.Tab("Style transfer", id="style"):
-                gr.Markdown("Style transfer is not available yet in this version.")
+                build_style_tab(style_networks, grid_image)
             with gr.Tab("Hub", id="hub") as hub_tab:
                 gr.Markdown(
                     "Load a community GAN from the Hugging Face Hub into this session, or push one of your models "
@@ -640,6 +698,185 @@ def build_finetune_tab(cache: ModelCache, session: gr.State, generate_model: gr.
     stop_button.click(request_stop, control, status, api_name="stop_training", queue=False)
     cancel_button.click(None, None, None, cancels=[train_event], api_name="cancel_training")
     return start
+
+
+def build_style_tab(style_networks: VGG19WeightsCache, generated_grid: gr.Image) -> None:
+    """Content and style uploads, weights and sliders, live preview, Stop, download; examples that ship offline."""
+    style_defaults = StyleConfig()
+    gr.Markdown(
+        "Render a picture in the style of one or more others (Gatys et al.'s Gram-matrix method on VGG19 "
+        "features, coarse to fine). Stop keeps the current image."
+    )
+    with gr.Row():
+        with gr.Column():
+            style_content = clear_decode_errors(
+                gr.Image(
+                    label="Content image",
+                    type="filepath",
+                    format="png",
+                    height=300,
+                    elem_id="style-content",
+                )
+            )
+            use_grid = gr.Button("Use the Generate tab's grid as content", size="sm")
+            style_files = gr.File(
+                label="Style images (one or more)",
+                file_count="multiple",
+                file_types=["image"],
+                height=160,
+                elem_id="style-files",
+            )
+            style_blend = gr.Textbox(
+                label="Style blend weights, one per style image (empty = equal)", placeholder="e.g. 2, 1"
+            )
+        with gr.Column():
+            style_output = gr.Image(
+                label="Result (live preview)",
+                type="filepath",
+                format="png",
+                interactive=False,
+                height=400,
+                elem_id="style-output",
+            )
+            style_status = gr.Markdown(elem_id="style-status")
+            style_download = gr.File(label="Download PNG", elem_id="style-download")
+    with gr.Row():
+        style_size = gr.Slider(
+            64, STYLE_UI_MAX_SIZE, _style_ui_size(style_defaults), step=32, label="Size (longer side, px)",
+            elem_id="style-size",
+        )  # fmt: skip
+        style_steps = gr.Slider(1, 1000, style_defaults.steps, step=1, label="Steps at full size",
+                                elem_id="style-steps")  # fmt: skip
+        style_preserve = gr.Radio(
+            list(PRESERVE_COLORS), value=style_defaults.preserve_colors, label="Preserve content colours"
+        )
+    with gr.Row():
+        style_content_weight = gr.Slider(0, 10, style_defaults.content_weight, step=0.1, label="Content weight")
+        style_style_weight = gr.Slider(0, 1000, style_defaults.style_weight, step=1, label="Style weight")
+        style_tv_weight = gr.Slider(0, 100, style_defaults.tv_weight, step=0.5, label="Smoothness (TV)")
+    with gr.Accordion("More settings", open=False), gr.Row():
+        style_scale = gr.Slider(0.25, 2.0, style_defaults.style_scale, step=0.05, label="Style scale")
+        style_levels = gr.Slider(1, 3, style_defaults.levels, step=1, label="Coarse-to-fine passes")
+        style_coarse_steps = gr.Slider(
+            0, 1000, style_defaults.coarse_steps, step=1, label="Steps per coarse pass",
+            elem_id="style-coarse-steps",
+        )  # fmt: skip
+        style_init = gr.Radio(["content", "noise"], value=style_defaults.init, label="Start from")
+        style_seed = gr.Number(style_defaults.seed, label="Seed", precision=0, minimum=0, maximum=MAX_SEED)
+    with gr.Row():
+        stylize_button = gr.Button("Stylise", variant="primary", elem_id="style-run")
+        stop_button = gr.Button("Stop", variant="stop", elem_id="style-stop")
+    examples = style_examples()
+    if examples:
+        gr.Examples(examples, [style_content, style_files], label="Bundled examples (offline images)")
+
+    @user_errors
+    def on_stylize(
+        content_path: str | None,
+        style_paths: list[str] | str | None,
+        blend_text: str,
+        size: float,
+        steps: float,
+        content_weight: float,
+        style_weight: float,
+        tv_weight: float,
+        preserve_colors: str,
+        style_scale: float,
+        levels: float,
+        coarse_steps: float,
+        init: str,
+        seed: float,
+        progress=gr.Progress(),
+    ) -> Iterator[tuple[str | None, str, str | None]]:
+        """Yield (preview PNG, status, download PNG) now and then; the last yield is the finished image."""
+        if not content_path:
+            raise GanError("upload a content image, or pick an example")
+        style_paths = [style_paths] if isinstance(style_paths, str) else list(style_paths or [])
+        if not style_paths:
+            raise GanError("upload at least one style image, or pick an example")
+        if len(style_paths) > STYLE_UI_MAX_STYLES:
+            raise GanError(f"at most {STYLE_UI_MAX_STYLES} style images, got {len(style_paths)}")
+        content, notes = load_picture(content_path, "content image")
+        styles = []
+        for index, path in enumerate(style_paths, 1):
+            style, style_notes = load_picture(path, f"style image {index} ({Path(path).name})")
+            styles.append(style)
+            notes += style_notes
+        size = _as_int(size, "size")  # the slider's range is enforced by Gradio
+        config = StyleConfig(
+            size=size, steps=_as_int(steps, "steps"), levels=_as_int(levels, "levels"),
+            coarse_steps=_as_int(coarse_steps, "coarse steps"), content_weight=float(content_weight),
+            style_weight=float(style_weight), tv_weight=float(tv_weight), preserve_colors=preserve_colors,
+            style_scale=float(style_scale), init=init, seed=_as_int(seed, "seed"),
+            style_blend=parse_blend_weights(blend_text, len(styles)),
+        )  # fmt: skip
+        progress(0, desc="loading the feature network")
+        weights = style_networks.get()
+        out = fresh_output_dir()
+        stem = f"{Path(content_path).stem[:40]}_styled_{size}px_seed{config.seed}"
+        preview_path: Path | None = None
+        yield None, _style_status(notes, "starting…"), None
+        final = None
+        for event in render_style(content, styles, weights, config):
+            progress((event.step, event.total_steps), desc=f"{event.size[1]}×{event.size[0]} px", unit="steps")
+            if event.result is not None:
+                final = event
+            elif event.preview is not None:
+                old, preview_path = preview_path, out / f"{stem}_step{event.step:05d}.png"
+                save_png(to_pil(event.preview[None])[0], preview_path, {"step": event.step, "seed": config.seed})
+                if old is not None:
+                    old.unlink(missing_ok=True)  # already handed to Gradio, which keeps its own copy
+                line = f"step {event.step}/{event.total_steps} at {event.size[1]}×{event.size[0]} px"
+                yield (
+                    str(preview_path),
+                    _style_status(notes, f"{line}, loss {event.losses['total']:.4g}"),
+                    str(preview_path),
+                )
+        assert final is not None and final.result is not None
+        metadata = {
+            "content": Path(content_path).name,
+            "styles": ", ".join(Path(p).name for p in style_paths),
+            "seed": config.seed,
+            "steps": final.step,
+            "weights": weights.source,
+            "config": json.dumps(asdict(config)),
+        }
+        path = save_png(to_pil(final.result[None])[0], out / f"{stem}.png", metadata)
+        if preview_path is not None:
+            preview_path.unlink(missing_ok=True)
+        done = (
+            f"done: {final.step} steps in {final.elapsed_s:.0f} s, loss {final.losses.get('total', float('nan')):.4g}"
+        )
+        yield str(path), _style_status(notes + final.notes, done), str(path)
+
+    def on_stop() -> str:
+        return "Stopped: the current image is kept (download it below)."
+
+    def use_generated(grid: str | None) -> str:
+        if not grid:
+            raise gr.Error("generate images in the Generate tab first")
+        return grid
+
+    style_event = stylize_button.click(
+        on_stylize,
+        [style_content, style_files, style_blend, style_size, style_steps, style_content_weight,
+         style_style_weight, style_tv_weight, style_preserve, style_scale, style_levels, style_coarse_steps,
+         style_init, style_seed],
+        [style_output, style_status, style_download],
+        api_name="stylize",
+        concurrency_id="gpu",
+    )  # fmt: skip
+    stop_button.click(on_stop, None, style_status, api_name="stop_stylize", cancels=[style_event], queue=False)
+    use_grid.click(use_generated, generated_grid, style_content, api_name="use_generated_grid")
+
+
+def _style_ui_size(defaults: StyleConfig) -> int:
+    """The config's size on a GPU; on a CPU a smaller default that renders in about a minute."""
+    return defaults.size if torch.cuda.is_available() else min(defaults.size, 256)
+
+
+def _style_status(notes: list[str], line: str) -> str:
+    return "  \n".join([*(f"⚠️ {note}" for note in notes), line])
 
 
 def _as_int(value: float | int | None, name: str) -> int:

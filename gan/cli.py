@@ -1,4 +1,4 @@
-"""Command line: `python -m gan generate|train|info|pull|push ...`.
+"""Command line: `python -m gan generate|train|info|pull|push|style ...`.
 
 User errors (GanError) end with a one-line message on stderr and exit code 2.
 """
@@ -14,6 +14,7 @@ from pathlib import Path
 from gan.config import GenerateConfig, InterpolateConfig, parse_seed_list
 from gan.errors import GanError
 from gan.models import ARCHITECTURES
+from gan.style import DEFAULT_HUB_REPO, PRESERVE_COLORS, WEIGHTS_ENV, StyleConfig
 from gan.train import TrainConfig
 
 
@@ -70,6 +71,33 @@ def build_parser() -> argparse.ArgumentParser:
     push.add_argument("--with-discriminator", action="store_true", help="also upload discriminator/ for fine-tuning")
     push.add_argument("--license", default=None, help="licence id for the card (default: inherited or apache-2.0)")
     push.add_argument("--token-file", default=None, help="file holding a write token (else $HF_TOKEN)")
+
+    sty = commands.add_parser("style", help="render an image in the style of others (neural style transfer)")
+    sty.add_argument("content", help="the image whose layout is kept")
+    sty.add_argument("styles", nargs="+", metavar="style", help="one or more images whose style is taken")
+    sty.add_argument("--out", required=True, help="PNG file to write")
+    sty.add_argument(
+        "--style-weights",
+        default=None,
+        help=f"VGG19 weights: a .safetensors/.pth file with torchvision keys, or a Hub repo id "
+        f"(default: ${WEIGHTS_ENV}, else torchvision's cache, else {DEFAULT_HUB_REPO})",
+    )
+    sty.add_argument("--blend", default="", help="one weight per style image, e.g. '2,1' (default: equal)")
+    sty.add_argument("--size", type=int, default=StyleConfig.size, help="output's longer side in px")
+    sty.add_argument("--steps", type=int, default=StyleConfig.steps, help="loss evaluations at full size")
+    sty.add_argument("--levels", type=int, default=StyleConfig.levels, help="coarse-to-fine passes (1 = off)")
+    sty.add_argument("--coarse-steps", type=int, default=StyleConfig.coarse_steps, help="evaluations per coarse pass")
+    sty.add_argument("--content-weight", type=float, default=StyleConfig.content_weight)
+    sty.add_argument("--style-weight", type=float, default=StyleConfig.style_weight)
+    sty.add_argument("--tv-weight", type=float, default=StyleConfig.tv_weight, help="smoothness")
+    sty.add_argument("--preserve-colors", choices=PRESERVE_COLORS, default=StyleConfig.preserve_colors)
+    sty.add_argument("--style-scale", type=float, default=StyleConfig.style_scale, help="style size / output size")
+    sty.add_argument("--init", choices=("content", "noise"), default=StyleConfig.init)
+    sty.add_argument("--optimizer", choices=("lbfgs", "adam"), default=StyleConfig.optimizer)
+    sty.add_argument("--lr", type=float, default=StyleConfig.lr, help="0 = the optimiser's usual step")
+    sty.add_argument("--pooling", choices=("max", "avg"), default=StyleConfig.pooling)
+    sty.add_argument("--seed", type=int, default=StyleConfig.seed)
+    sty.add_argument("--device", default="auto", help="auto, cpu, cuda or mps")
     return parser
 
 
@@ -86,6 +114,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_pull(args)
         if args.command == "push":
             return run_push(args)
+        if args.command == "style":
+            return run_style(args)
     except GanError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
@@ -296,4 +326,77 @@ def run_push(args: argparse.Namespace) -> int:
     print(f"pushed {folder} to {result.url} ({visibility}, {state})")
     print(f"  commit: {result.commit_url}")
     print(f"  files: {', '.join(result.files)}")
+    return 0
+
+
+def run_style(args: argparse.Namespace) -> int:
+    import math
+    import signal
+    import threading
+    import time
+
+    from tqdm import tqdm
+
+    from gan.data import load_picture
+    from gan.images import save_png, to_pil
+    from gan.style import default_weights_source, load_vgg19_weights, parse_blend_weights, stylize
+
+    out = Path(args.out)
+    if out.suffix.lower() != ".png":
+        raise GanError(f"--out must name a .png file, got {args.out!r}")
+    content, notes = load_picture(args.content, "content image")
+    styles = []
+    for index, path in enumerate(args.styles, 1):
+        style, style_notes = load_picture(path, f"style image {index}")
+        styles.append(style)
+        notes += style_notes
+    config = StyleConfig(
+        size=args.size, levels=args.levels, steps=args.steps, coarse_steps=args.coarse_steps,
+        content_weight=args.content_weight, style_weight=args.style_weight, tv_weight=args.tv_weight,
+        style_blend=parse_blend_weights(args.blend, len(styles)), style_scale=args.style_scale,
+        preserve_colors=args.preserve_colors, init=args.init, optimizer=args.optimizer, lr=args.lr,
+        pooling=args.pooling, seed=args.seed,
+    )  # fmt: skip
+    weights = load_vgg19_weights(args.style_weights or default_weights_source())
+    for note in notes:
+        print(f"note: {note}", file=sys.stderr)
+
+    # Ctrl-C once: finish the current step and keep the image; twice: abort.
+    stop = threading.Event()
+
+    def on_interrupt(_signum: int, _frame: object) -> None:
+        if stop.is_set():
+            raise KeyboardInterrupt
+        stop.set()
+
+    previous = signal.signal(signal.SIGINT, on_interrupt)
+    started = time.monotonic()
+    result, final = None, None
+    try:
+        with tqdm(total=1, desc="style", unit="step") as bar:
+            for event in stylize(content, styles, weights, config, args.device, should_stop=stop.is_set):
+                bar.total = event.total_steps
+                bar.update(event.step - bar.n)
+                loss = event.losses.get("total", math.nan)
+                bar.set_postfix(loss=f"{loss:.4g}", size=f"{event.size[1]}x{event.size[0]}", refresh=False)
+                if event.result is not None:
+                    result, final = event.result, event
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    assert result is not None and final is not None
+    metadata = {
+        "content": Path(args.content).name,
+        "styles": ", ".join(Path(p).name for p in args.styles),
+        "blend": ", ".join(f"{w:g}" for w in config.style_blend) or "equal",
+        "seed": config.seed,
+        "steps": final.step,
+        "weights": weights.source,
+        "config": repr(config),
+    }
+    out.parent.mkdir(parents=True, exist_ok=True)
+    save_png(to_pil(result[None])[0], out, metadata)
+    for note in final.notes:
+        print(f"note: {note}", file=sys.stderr)
+    height, width = result.shape[-2:]
+    print(f"wrote {out} ({width}×{height}, {final.step} steps, {time.monotonic() - started:.0f} s)")
     return 0

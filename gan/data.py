@@ -257,3 +257,60 @@ def _to_mode(image: Image.Image, mode: str) -> Image.Image:
         background = Image.new("RGBA", image.size, (255, 255, 255, 255))
         image = Image.alpha_composite(background, image)
     return image.convert(mode)
+
+
+# --- one picture at its own aspect: style transfer's content and style images ---------------
+
+MAX_INPUT_SIDE = 2048  # longer sides above this are downscaled on load, with a notice
+MIN_INPUT_SIDE = 16  # shorter sides below this are refused: nothing to see, no style to learn
+
+
+def load_picture(
+    source: str | Path,
+    name: str = "image",
+    max_side: int = MAX_INPUT_SIDE,
+    min_side: int = MIN_INPUT_SIDE,
+    limits: UploadLimits | None = None,
+) -> tuple[torch.Tensor, list[str]]:
+    """An image file -> ((3, H, W) RGB in [0, 1], notices for the user), aspect kept.
+
+    Non-images, corrupt or truncated files, decompression bombs and images with a side
+    under `min_side` are refused with ImageInputError naming `name`; a longer side over
+    `max_side` is downscaled to it and a notice says so. EXIF rotation is applied.
+    """
+    from PIL import ImageOps
+
+    limits = limits or UploadLimits()
+    path = Path(source)
+    if not path.is_file():
+        raise ImageInputError(f"{name}: no such file {path.name!r}")
+    if path.stat().st_size > limits.max_file_bytes:
+        raise ImageInputError(f"{name} is larger than {limits.max_file_bytes >> 20} MiB")
+    try:
+        with Image.open(path) as image:
+            width, height = image.size
+            if width * height > limits.max_pixels:
+                raise ImageInputError(
+                    f"{name} is {width}×{height} px: over the {limits.max_pixels:,} pixel limit (decompression bomb?)"
+                )
+            if min(width, height) < min_side:
+                raise ImageInputError(f"{name} is {width}×{height} px; it needs at least {min_side} px on each side")
+            image.seek(0)  # animated: first frame
+            if image.format == "JPEG":
+                image.draft("RGB", (max_side, max_side))  # decode big JPEGs at a reduced scale: fast and small
+            image.load()
+            converted = _to_mode(ImageOps.exif_transpose(image), "RGB")
+    except ImageInputError:
+        raise
+    except (UnidentifiedImageError, Image.DecompressionBombError) as error:
+        raise ImageInputError(f"{name} ({path.name}) is not an image this app can read") from error
+    except (OSError, SyntaxError, ValueError, EOFError) as error:
+        raise ImageInputError(f"{name} ({path.name}) is corrupt or truncated: {error}") from error
+    notes = []
+    if max(converted.size) > max_side:
+        scale = max_side / max(converted.size)
+        size = (max(1, round(converted.width * scale)), max(1, round(converted.height * scale)))
+        converted = converted.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0)
+        notes.append(f"{name} was {width}×{height} px: downscaled to {size[0]}×{size[1]} (limit {max_side} px)")
+    array = np.asarray(converted, dtype=np.float32) / 255.0  # (H, W, 3)
+    return torch.from_numpy(array.copy()).permute(2, 0, 1), notes

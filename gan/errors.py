@@ -25,3 +25,7 @@ class ImageInputError(GanError, ValueError):
 
 class HubError(GanError):
     """The Hugging Face Hub (or a compatible server) refused or failed a request."""
+
+
+class StyleWeightsError(GanError):
+    """The style-transfer feature network's weights are missing, unreachable or not VGG19's."""

@@ -73,11 +73,19 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def app_url():
+def random_vgg19(tmp_path_factory) -> Path:
+    """VGG19 feature weights with torchvision's random initialisation: style transfer's stand-in for ImageNet ones."""
+    from gan.style import save_random_vgg19
+
+    return save_random_vgg19(tmp_path_factory.mktemp("vgg19") / "vgg19-random.safetensors", seed=0)
+
+
+@pytest.fixture(scope="session")
+def app_url(random_vgg19):
     """The real app, launched once on 127.0.0.1 for the whole session, on the embedded checkpoint."""
     import app as studio
 
-    demo = studio.build_app()
+    demo = studio.build_app(style_weights=random_vgg19)
     demo.launch(server_name="127.0.0.1", server_port=free_port(), prevent_thread_lock=True, quiet=True, ssr_mode=False)
     try:
         yield demo.local_url.rstrip("/")
