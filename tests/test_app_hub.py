@@ -17,7 +17,7 @@ from PIL import Image
 from gan.checkpoint import load_checkpoint
 from gan.config import GenerateConfig
 from gan.sampling import generate
-from gan.zoo import DEFAULT_MODEL
+from gan.zoo import DEFAULT_MODEL, embedded_models
 
 pytestmark = pytest.mark.app
 
@@ -28,7 +28,7 @@ def test_a_pulled_model_is_in_this_visitors_generate_list_and_nobody_elses(hub, 
     report, generate_list, finetune_list, _push = visitor.predict("huggan/dcgan-app", "", "", api_name="/pull_model")
     assert "Loaded **huggan/dcgan-app**" in report and "huggan_dcgan, 64x64 RGB, latent 100" in report
     assert "license: mit" in report and generate_list["value"] == "huggan/dcgan-app"
-    assert [value for _label, value in generate_list["choices"]] == [DEFAULT_MODEL, "huggan/dcgan-app"]
+    assert [value for _label, value in generate_list["choices"]] == [*embedded_models(), "huggan/dcgan-app"]
     assert "huggan/dcgan-app" in [value for _label, value in finetune_list["choices"]]
 
     gallery, _grid, _zip = visitor.predict("huggan/dcgan-app", 3, 2, 1.0, api_name="/generate")

@@ -2,7 +2,7 @@
 
 Sources (no network): matplotlib's sample data (Grace Hopper, public domain; a DEM of the
 Jacksboro fault) and scikit-learn's two sample photos (CC BY 2.0, see SOURCES.md), plus
-two procedural textures. Run once: python scripts/make_style_examples.py
+two procedural textures. Run once: python weights/style-examples/make_style_examples.py
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-OUT = Path(__file__).resolve().parent.parent / "weights" / "style-examples"
+OUT = Path(__file__).resolve().parent  # this folder: the recipe lives beside what it makes
 
 
 def fit(image: Image.Image, long_side: int) -> Image.Image:
