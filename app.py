@@ -577,7 +577,7 @@ def build_finetune_tab(cache: ModelCache, session: gr.State, generate_model: gr.
     defaults = TrainConfig()
     control = gr.State({"stop": False})  # per visitor: Stop sets it, the running loop reads it
     gr.Markdown(
-        "Train a GAN on your own images (10 or more; 100+ is better). Start from scratch or fine-tune a model; "
+        "Train a GAN on your own images (at least 8; 100+ is better). Start from scratch or fine-tune a model; "
         "the result appears in the Generate tab's model list and can be downloaded."
     )
     with gr.Row():

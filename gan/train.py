@@ -11,7 +11,7 @@ request or an unrecoverable NaN.
 Defences against the usual ways GAN training fails:
 - D wins too fast / overfits small data: DiffAugment on real and fake in both
   steps, its strength adapted ADA-style from r_t = E[sign(D(real))], D steps
-  skipped while r_t stays above `d_skip_threshold`, spectral norm in D, lazy R1,
+  skipped (every other step at most) while r_t stays above `d_skip_threshold`, spectral norm in D, lazy R1,
   FreezeD when fine-tuning, TTUR.
 - Mode collapse: the diversity of a fixed latent batch is tracked and an alarm
   raised when it falls well below its best.
@@ -113,7 +113,8 @@ class Health:
 
     r_t: float = 0.0  # E[sign(D(real))] over recent steps: 1 = D sure of every real image
     augment_strength: float = 0.0
-    d_skipping: bool = False  # D updates skipped because it is memorising
+    d_winning: bool = False  # r_t above the skip threshold: D is memorising
+    d_skipping: bool = False  # this step's D update is skipped (every other step while D is winning)
     d_steps_skipped: int = 0
     diversity: float = 0.0  # mean pairwise distance of the fixed-noise previews
     collapse_risk: bool = False
@@ -121,7 +122,7 @@ class Health:
 
     def badges(self) -> list[str]:
         badges = []
-        if self.d_skipping:
+        if self.d_winning:
             badges.append("discriminator winning: skipping D steps")
         elif self.r_t > 0.8:
             badges.append("discriminator confident: augmentation raised")
@@ -407,7 +408,10 @@ def train(
         with torch.no_grad():
             fake = generator(z)
         real_aug = augment(real)
-        health.d_skipping = bool(signs) and health.r_t > config.d_skip_threshold
+        # Skip at most every other D step: a D that never updates keeps r_t high forever, and G collapses
+        # onto whatever fools the frozen D.
+        health.d_winning = bool(signs) and health.r_t > config.d_skip_threshold
+        health.d_skipping = health.d_winning and not health.d_skipping
         if health.d_skipping:
             with torch.no_grad():
                 real_logits = discriminator(real_aug)

@@ -87,10 +87,11 @@ def test_nan_losses_restore_the_last_good_state_then_give_up():
     assert any("halved the learning rates" in note for e in events for note in e.notes)
 
 
-def test_discriminator_steps_are_skipped_while_it_memorises():
-    config = TrainConfig(steps=5, batch_size=4, d_skip_threshold=-1.0, event_every=1)  # any r_t counts as memorising
+def test_discriminator_steps_are_skipped_while_it_memorises_but_never_twice_in_a_row():
+    config = TrainConfig(steps=7, batch_size=4, d_skip_threshold=-1.0, event_every=1)  # any r_t counts as memorising
     events = run(config)
-    assert events[-1].result.metadata["d_steps_skipped"] == 4  # every step after the first
+    assert events[-1].result.metadata["d_steps_skipped"] == 3  # steps 2, 4 and 6: D still learns every other step
+    assert [e.health.d_skipping for e in events[:-1]] == [False, True, False, True, False, True, False]
     assert "discriminator winning: skipping D steps" in events[-1].health.badges()
 
 
