@@ -57,7 +57,7 @@ class TrainConfig:
     beta2: float = 0.99
     loss: str = "hinge"  # "hinge" or "nonsaturating"
     augment: str = "auto"  # DiffAugment policy ("color,translation,cutout"), "" for none, "auto" by data
-    augment_strength: float = 1.0  # starting strength
+    augment_strength: float = 0.0  # starting strength: ADA-style, raised only once D starts to overfit
     adaptive_augment: bool = True  # ADA-style: move the strength so that r_t stays near ada_target
     ada_target: float = 0.6  # r_t = E[sign(D(real))] above this raises augmentation, below lowers it
     ada_speed_images: int = 50_000  # images for the strength to move by 1.0

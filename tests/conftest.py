@@ -9,6 +9,7 @@ dead port, which it would retry for ~23 s.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import os
 import shutil
 import sys
@@ -105,3 +106,29 @@ def client(app_url):
     from gradio_client import Client
 
     return Client(app_url, verbose=False)
+
+
+CHROMIUM_FLAGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+    "--disable-sync", "--no-first-run", "--disable-quic",
+]  # fmt: skip
+
+
+@contextlib.contextmanager
+def open_page(url: str, viewport: dict[str, int] | None = None):
+    """The app's page in Debian's headless Chromium, driven by Playwright (never `playwright install`)."""
+    import shutil
+
+    executable = shutil.which("chromium")
+    if executable is None:
+        pytest.fail("chromium is not installed: run the README's test command, which installs it")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_FLAGS)
+        try:
+            page = browser.new_page(viewport=viewport) if viewport else browser.new_page()
+            page.goto(url, wait_until="domcontentloaded")
+            yield page
+        finally:
+            browser.close()

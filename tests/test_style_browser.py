@@ -3,29 +3,18 @@
 from __future__ import annotations
 
 import re
-import shutil
 
 import pytest
+from conftest import open_page
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
 def page(app_url):
-    from test_browser import CHROMIUM_FLAGS  # one list of flags for every browser test
-
-    executable = shutil.which("chromium")
-    if executable is None:
-        pytest.fail("chromium is not installed: run the README's test command, which installs it")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_FLAGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 1800})
-        page.goto(app_url, wait_until="domcontentloaded")
+    with open_page(app_url, viewport={"width": 1400, "height": 1800}) as page:
         page.get_by_role("tab", name="Style transfer").click()
         yield page
-        browser.close()
 
 
 def set_slider(page, elem_id: str, value: int) -> None:
