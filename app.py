@@ -376,7 +376,10 @@ def build_app(
 
     with gr.Blocks(title="GAN studio", delete_cache=(3600, 3600)) as demo:
         session = gr.State({"models": {}})  # this visitor's own models: name -> checkpoint folder
-        gr.Markdown("# GAN studio\nGenerate images with GANs, fine-tune them on your pictures, transfer styles.")
+        gr.Markdown(
+            "# GAN studio\nGenerate images with GANs, fine-tune them on your pictures, "
+            "load and share them on the Hugging Face Hub, transfer styles."
+        )
         with gr.Tabs():
             with gr.Tab("Generate", id="generate"):
                 with gr.Row():
