@@ -283,7 +283,83 @@ def build_app(
     def random_seed() -> int:
         return random.randint(0, MAX_SEED)
 
-    # -- Hub tab ---------------------------------------------------------------------------------
+    with gr.Blocks(title="GAN studio", delete_cache=(3600, 3600)) as demo:
+        session = gr.State({"models": {}})  # this visitor's own models: name -> checkpoint folder
+        gr.Markdown(
+            "# GAN studio\nGenerate images with GANs, fine-tune them on your pictures, "
+            "load and share them on the Hugging Face Hub, transfer styles."
+        )
+        with gr.Tabs():
+            with gr.Tab("Generate", id="generate"):
+                with gr.Row():
+                    model = gr.Dropdown(
+                        list(embedded_models()), value=DEFAULT_MODEL, label="Model", scale=2, allow_custom_value=True
+                    )  # custom values: this visitor's own models are checked by model_folder()
+                    model_info = gr.Markdown()
+                with gr.Row():
+                    seed = gr.Number(defaults.seed, label="First seed", precision=0, minimum=0, maximum=MAX_SEED)
+                    dice = gr.Button("🎲 Random seed", scale=0)
+                    count = gr.Slider(1, UI_MAX_COUNT, defaults.count, step=1, label="Images")
+                    truncation = gr.Slider(0.0, 1.0, defaults.truncation, step=0.05, label="Truncation ψ (1 = off)")
+                generate_button = gr.Button("Generate", variant="primary")
+                gallery = gr.Gallery(
+                    label="Samples (seed in caption and file name)",
+                    columns=8,
+                    format="png",
+                    height="auto",
+                    elem_id="gallery",
+                )
+                with gr.Row():
+                    grid_image = gr.Image(label="Grid", format="png", type="filepath", interactive=False)
+                    downloads = gr.File(label="Download all PNGs and the grid (zip)")
+                grid_only = gr.Button(visible=False)  # carries the API-only /grid endpoint
+                with gr.Accordion("Latent interpolation", open=False):
+                    with gr.Row():
+                        walk_seeds = gr.Textbox(", ".join(map(str, walk_defaults.seeds)), label="Seeds to visit")
+                        walk_steps = gr.Slider(2, 60, walk_defaults.steps, step=1, label="Frames per segment")
+                        walk_method = gr.Radio(["slerp", "lerp"], value=walk_defaults.method, label="Path")
+                        walk_loop = gr.Checkbox(walk_defaults.loop, label="Loop back")
+                    walk_button = gr.Button("Interpolate")
+                    with gr.Row():
+                        walk_gif = gr.Image(label="Animation", type="filepath", format="gif", interactive=False)
+                        walk_grid = gr.Image(label="Frames", type="filepath", format="png", interactive=False)
+                    walk_files = gr.File(label="Download (GIF, frame grid)", file_count="multiple")
+            with gr.Tab("Fine-tune", id="finetune"):
+                finetune_start = build_finetune_tab(cache, session, model)
+            with gr.Tab("Style transfer", id="style"):
+                build_style_tab(style_networks, grid_image)
+            with gr.Tab("Hub", id="hub") as hub_tab:
+                build_hub_tab(hub_tab, session, model, finetune_start, oauth)
+
+        model.change(describe_model, [model, session], model_info, api_name="describe_model")
+        demo.load(describe_model, [model, session], model_info, api_name="describe_default_model")
+        dice.click(random_seed, None, seed, api_name="random_seed")
+        generate_button.click(
+            on_generate,
+            [model, seed, count, truncation, session],
+            [gallery, grid_image, downloads],
+            api_name="generate",
+            concurrency_id="gpu",
+            concurrency_limit=1,
+        )
+        grid_only.click(  # cheap: off ZeroGPU it skips the queue, so it never waits behind a training run
+            on_grid, [model, seed, count, truncation, session], grid_image, api_name="grid", queue=ZERO_GPU
+        )
+        walk_button.click(
+            on_interpolate,
+            [model, walk_seeds, walk_steps, walk_method, walk_loop, truncation, session],
+            [walk_gif, walk_grid, walk_files],
+            api_name="interpolate",
+            concurrency_id="gpu",
+        )
+    demo.queue(default_concurrency_limit=1, max_size=64)
+    return demo
+
+
+def build_hub_tab(
+    hub_tab: gr.Tab, session: gr.State, generate_model: gr.Dropdown, finetune_start: gr.Dropdown, oauth: bool
+) -> None:
+    """Load community checkpoints into this visitor's lists; push their models with a card (zip first)."""
 
     @user_errors
     def on_browse(search: str, token_text: str, oauth_token: gr.OAuthToken | None) -> tuple[dict[str, Any], str]:
@@ -374,149 +450,78 @@ def build_app(
             f"Pushed **{name}** to [{result.repo_id}]({result.url}): {shown}, {state}. [Commit]({result.commit_url})."
         )
 
-    with gr.Blocks(title="GAN studio", delete_cache=(3600, 3600)) as demo:
-        session = gr.State({"models": {}})  # this visitor's own models: name -> checkpoint folder
-        gr.Markdown(
-            "# GAN studio\nGenerate images with GANs, fine-tune them on your pictures, "
-            "load and share them on the Hugging Face Hub, transfer styles."
+    gr.Markdown(
+        "Load a community GAN from the Hugging Face Hub into this session, or push one of your models "
+        "to your account with a model card. Formats: GAN studio and HugGAN DCGAN checkpoints; "
+        "pickles that run code (StyleGAN `.pkl`) and lightweight-gan are refused, with the reason."
+    )
+    with gr.Row():
+        if oauth:
+            gr.LoginButton()
+        hub_token = gr.Textbox(
+            label="Hugging Face token (private repos and pushing; used for one request, never stored)",
+            type="password",
+            placeholder="hf_...",
+            visible=not oauth,
+            elem_id="hub-token",
         )
-        with gr.Tabs():
-            with gr.Tab("Generate", id="generate"):
-                with gr.Row():
-                    model = gr.Dropdown(
-                        list(embedded_models()), value=DEFAULT_MODEL, label="Model", scale=2, allow_custom_value=True
-                    )  # custom values: this visitor's own models are checked by model_folder()
-                    model_info = gr.Markdown()
-                with gr.Row():
-                    seed = gr.Number(defaults.seed, label="First seed", precision=0, minimum=0, maximum=MAX_SEED)
-                    dice = gr.Button("🎲 Random seed", scale=0)
-                    count = gr.Slider(1, UI_MAX_COUNT, defaults.count, step=1, label="Images")
-                    truncation = gr.Slider(0.0, 1.0, defaults.truncation, step=0.05, label="Truncation ψ (1 = off)")
-                generate_button = gr.Button("Generate", variant="primary")
-                gallery = gr.Gallery(
-                    label="Samples (seed in caption and file name)",
-                    columns=8,
-                    format="png",
-                    height="auto",
-                    elem_id="gallery",
-                )
-                with gr.Row():
-                    grid_image = gr.Image(label="Grid", format="png", type="filepath", interactive=False)
-                    downloads = gr.File(label="Download all PNGs and the grid (zip)")
-                grid_only = gr.Button(visible=False)  # carries the API-only /grid endpoint
-                with gr.Accordion("Latent interpolation", open=False):
-                    with gr.Row():
-                        walk_seeds = gr.Textbox(", ".join(map(str, walk_defaults.seeds)), label="Seeds to visit")
-                        walk_steps = gr.Slider(2, 60, walk_defaults.steps, step=1, label="Frames per segment")
-                        walk_method = gr.Radio(["slerp", "lerp"], value=walk_defaults.method, label="Path")
-                        walk_loop = gr.Checkbox(walk_defaults.loop, label="Loop back")
-                    walk_button = gr.Button("Interpolate")
-                    with gr.Row():
-                        walk_gif = gr.Image(label="Animation", type="filepath", format="gif", interactive=False)
-                        walk_grid = gr.Image(label="Frames", type="filepath", format="png", interactive=False)
-                    walk_files = gr.File(label="Download (GIF, frame grid)", file_count="multiple")
-            with gr.Tab("Fine-tune", id="finetune"):
-                finetune_start = build_finetune_tab(cache, session, model)
-            with gr.Tab("Style transfer", id="style"):
-                build_style_tab(style_networks, grid_image)
-            with gr.Tab("Hub", id="hub") as hub_tab:
-                gr.Markdown(
-                    "Load a community GAN from the Hugging Face Hub into this session, or push one of your models "
-                    "to your account with a model card. Formats: GAN studio and HugGAN DCGAN checkpoints; "
-                    "pickles that run code (StyleGAN `.pkl`) and lightweight-gan are refused, with the reason."
-                )
-                with gr.Row():
-                    if oauth:
-                        gr.LoginButton()
-                    hub_token = gr.Textbox(
-                        label="Hugging Face token (private repos and pushing; used for one request, never stored)",
-                        type="password",
-                        placeholder="hf_...",
-                        visible=not oauth,
-                        elem_id="hub-token",
-                    )
-                with gr.Row():
-                    with gr.Column():
-                        gr.Markdown("### Load a model")
-                        with gr.Row():
-                            hub_search = gr.Textbox(label="Search (optional)", placeholder="e.g. mnist, anime")
-                            browse_button = gr.Button("🔎 Find GAN checkpoints", scale=0)
-                        hub_list = gr.Dropdown([], label="Community checkpoints (tags gan, huggan, dcgan)")
-                        hub_found = gr.Markdown(elem_id="hub-found")
-                        hub_repo = gr.Textbox(
-                            label="Repo id or URL",
-                            placeholder="owner/name or https://huggingface.co/owner/name",
-                            elem_id="hub-repo",
-                        )
-                        hub_revision = gr.Textbox(label="Revision (optional)", placeholder="main, a tag or a commit")
-                        pull_button = gr.Button("Load", variant="primary")
-                        pull_report = gr.Markdown(elem_id="pull-report")
-                    with gr.Column():
-                        gr.Markdown("### Push a model")
-                        push_model = gr.Dropdown(
-                            list(embedded_models()), value=DEFAULT_MODEL, label="Model", allow_custom_value=True
-                        )
-                        push_repo = gr.Textbox(label="Repo name", placeholder="my-gan (your namespace) or org/my-gan")
-                        with gr.Row():
-                            push_visibility = gr.Radio(["public", "private"], value="public", label="Visibility")
-                            push_license = gr.Dropdown(LICENSES, value="inherit", label="Licence")
-                        push_with_d = gr.Checkbox(False, label="Include the discriminator (to fine-tune further)")
-                        push_button = gr.Button("Push to the Hub", variant="primary")
-                        push_files = gr.File(
-                            label="The checkpoint, card and samples (zip): yours even if the push fails"
-                        )
-                        push_result = gr.Markdown(elem_id="push-result")
+    with gr.Row():
+        with gr.Column():
+            gr.Markdown("### Load a model")
+            with gr.Row():
+                hub_search = gr.Textbox(label="Search (optional)", placeholder="e.g. mnist, anime")
+                browse_button = gr.Button("🔎 Find GAN checkpoints", scale=0)
+            hub_list = gr.Dropdown([], label="Community checkpoints (tags gan, huggan, dcgan)")
+            hub_found = gr.Markdown(elem_id="hub-found")
+            hub_repo = gr.Textbox(
+                label="Repo id or URL",
+                placeholder="owner/name or https://huggingface.co/owner/name",
+                elem_id="hub-repo",
+            )
+            hub_revision = gr.Textbox(label="Revision (optional)", placeholder="main, a tag or a commit")
+            pull_button = gr.Button("Load", variant="primary")
+            pull_report = gr.Markdown(elem_id="pull-report")
+        with gr.Column():
+            gr.Markdown("### Push a model")
+            push_model = gr.Dropdown(
+                list(embedded_models()), value=DEFAULT_MODEL, label="Model", allow_custom_value=True
+            )
+            push_repo = gr.Textbox(label="Repo name", placeholder="my-gan (your namespace) or org/my-gan")
+            with gr.Row():
+                push_visibility = gr.Radio(["public", "private"], value="public", label="Visibility")
+                push_license = gr.Dropdown(LICENSES, value="inherit", label="Licence")
+            push_with_d = gr.Checkbox(False, label="Include the discriminator (to fine-tune further)")
+            push_button = gr.Button("Push to the Hub", variant="primary")
+            push_files = gr.File(label="The checkpoint, card and samples (zip): yours even if the push fails")
+            push_result = gr.Markdown(elem_id="push-result")
 
-        model.change(describe_model, [model, session], model_info, api_name="describe_model")
-        demo.load(describe_model, [model, session], model_info, api_name="describe_default_model")
-        dice.click(random_seed, None, seed, api_name="random_seed")
-        generate_button.click(
-            on_generate,
-            [model, seed, count, truncation, session],
-            [gallery, grid_image, downloads],
-            api_name="generate",
-            concurrency_id="gpu",
-            concurrency_limit=1,
-        )
-        grid_only.click(  # cheap: off ZeroGPU it skips the queue, so it never waits behind a training run
-            on_grid, [model, seed, count, truncation, session], grid_image, api_name="grid", queue=ZERO_GPU
-        )
-        gr.on(
-            [browse_button.click, hub_search.submit],
-            on_browse,
-            [hub_search, hub_token],
-            [hub_list, hub_found],
-            api_name="browse_hub",
-        )
-        hub_list.input(on_pick, hub_list, hub_repo, api_name="pick_checkpoint")
-        hub_tab.select(on_hub_open, session, push_model, api_name="hub_models")
-        gr.on(
-            [pull_button.click, hub_repo.submit],
-            on_pull,
-            [hub_repo, hub_revision, hub_token, session],
-            [pull_report, model, finetune_start, push_model, session],
-            api_name="pull_model",
-        )
-        push_button.click(
-            on_package,
-            [push_model, push_repo, push_with_d, push_license, session],
-            push_files,
-            api_name="package_checkpoint",
-        ).success(
-            on_push,
-            [push_model, push_repo, push_visibility, push_with_d, push_license, hub_token, session],
-            push_result,
-            api_name="push_model",
-        )
-        walk_button.click(
-            on_interpolate,
-            [model, walk_seeds, walk_steps, walk_method, walk_loop, truncation, session],
-            [walk_gif, walk_grid, walk_files],
-            api_name="interpolate",
-            concurrency_id="gpu",
-        )
-    demo.queue(default_concurrency_limit=1, max_size=64)
-    return demo
+    gr.on(
+        [browse_button.click, hub_search.submit],
+        on_browse,
+        [hub_search, hub_token],
+        [hub_list, hub_found],
+        api_name="browse_hub",
+    )
+    hub_list.input(on_pick, hub_list, hub_repo, api_name="pick_checkpoint")
+    hub_tab.select(on_hub_open, session, push_model, api_name="hub_models")
+    gr.on(
+        [pull_button.click, hub_repo.submit],
+        on_pull,
+        [hub_repo, hub_revision, hub_token, session],
+        [pull_report, generate_model, finetune_start, push_model, session],
+        api_name="pull_model",
+    )
+    push_button.click(
+        on_package,
+        [push_model, push_repo, push_with_d, push_license, session],
+        push_files,
+        api_name="package_checkpoint",
+    ).success(
+        on_push,
+        [push_model, push_repo, push_visibility, push_with_d, push_license, hub_token, session],
+        push_result,
+        api_name="push_model",
+    )
 
 
 FROM_SCRATCH = {  # Fine-tune tab "start from" choices that build a new pair instead of loading one
