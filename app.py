@@ -592,6 +592,7 @@ def build_finetune_tab(cache: ModelCache, session: gr.State, generate_model: gr.
         with gr.Column():
             uploads = gr.File(
                 label="Training images: image files or a zip/tar archive",
+                elem_id="train-uploads",
                 file_count="multiple",
             )  # no file_types filter: gan.data reports each file it skips, and why
             start = gr.Dropdown(
