@@ -12,8 +12,6 @@ discriminator that wins too fast), ending in a single logit per image.
 
 from __future__ import annotations
 
-import math
-
 import torch
 from torch import nn
 from torch.nn.utils.parametrizations import spectral_norm
@@ -96,11 +94,3 @@ def init_weights(module: nn.Module) -> None:
         elif isinstance(m, nn.BatchNorm2d):
             nn.init.normal_(m.weight, 1.0, 0.02)
             nn.init.zeros_(m.bias)
-
-
-def parameter_count(module: nn.Module) -> int:
-    return sum(p.numel() for p in module.parameters())
-
-
-def levels(config: DCGANConfig) -> int:
-    return int(math.log2(config.resolution)) - 2
