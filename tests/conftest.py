@@ -132,3 +132,15 @@ def open_page(url: str, viewport: dict[str, int] | None = None):
             yield page
         finally:
             browser.close()
+
+
+def fill_number(field, text: str, attempts: int = 3) -> None:
+    """Type into a number field and commit it with Tab. A field that has only just mounted can drop the
+    typed text when it loses focus (seen on a loaded CI machine), so check the value and type again."""
+    field.wait_for(state="visible")
+    for _ in range(attempts):
+        field.fill(text)
+        field.press("Tab")
+        if field.input_value() == text:
+            return
+    raise AssertionError(f"the field kept {field.input_value()!r} after {attempts} tries to enter {text!r}")

@@ -1,7 +1,7 @@
 """The page in a real headless Chromium (Debian's), driven by Playwright."""
 
 import pytest
-from conftest import open_page
+from conftest import fill_number, open_page
 
 pytestmark = pytest.mark.browser
 
@@ -34,17 +34,13 @@ def test_finetune_tab_trains_on_uploads_and_streams_a_preview(page, tmp_path):
         Image.new("RGB", (48, 48), (25 * index, 100, 200 - 10 * index)).save(path)
         paths.append(str(path))
     page.get_by_role("tab", name="Fine-tune").click()
+    page.get_by_text("Advanced settings").click()  # opened first: it mounts its fields while the rest is set
     page.get_by_label("greyscale").check()
     page.get_by_label("Resolution (from scratch)").click()
     page.get_by_role("option", name="32", exact=True).click()
     page.locator("#train-uploads input[type=file]").set_input_files(paths)
     page.locator("#train-uploads").get_by_text("up9").wait_for(timeout=30_000)  # uploaded: Train sees every file
-    page.get_by_text("Advanced settings").click()
-    steps = page.get_by_label("Step budget for this run")
-    steps.wait_for(state="visible")  # the accordion has opened: a fill before that can be lost
-    steps.fill("20")
-    steps.press("Tab")  # commit the number before Train reads it
-    assert steps.input_value() == "20"
+    fill_number(page.get_by_label("Step budget for this run"), "20")
     page.get_by_role("button", name="Train", exact=True).click()
     page.get_by_text("Saved as").wait_for(timeout=120_000)
     assert page.locator("#train-preview img").count() == 1

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from conftest import open_page
+from conftest import fill_number, open_page
 
 pytestmark = pytest.mark.browser
 
@@ -18,9 +18,7 @@ def page(app_url):
 
 
 def set_slider(page, elem_id: str, value: int) -> None:
-    box = page.locator(f"#{elem_id} input[type=number]")
-    box.fill(str(value))
-    box.press("Tab")
+    fill_number(page.locator(f"#{elem_id} input[type=number]"), str(value))
 
 
 def test_an_example_stylises_with_live_preview_and_a_download(page):
