@@ -49,6 +49,7 @@ from gan.metrics import evaluate_generator
 from gan.models import get_architecture
 from gan.runs import save_run, zip_run
 from gan.sampling import generate, interpolate
+from gan.serving import InteractivePriority, release_memory
 from gan.style import (
     PRESERVE_COLORS,
     StyleConfig,
@@ -64,6 +65,11 @@ from gan.zoo import DEFAULT_MODEL, ModelCache, embedded_models, resolve_model
 
 OUTPUT_ROOT = Path(tempfile.gettempdir()) / "gan-studio-outputs"
 OUTPUT_MAX_AGE_S = 3600  # result folders older than this are removed when a new one is made
+RUNS_ROOT = Path(tempfile.gettempdir()) / "gan-studio-runs"
+RUN_MAX_AGE_S = 24 * 3600
+RUNS_MAX_BYTES = 2 * 2**30  # all visitors' fine-tuned runs together; the oldest go first
+QUEUE_MAX_SIZE = 64  # waiting events, all kinds together; beyond it a visitor is told the queue is full
+LINE_MAX_WAITING = {"train": 4, "style": 8}  # long jobs that may wait at once: the rest of the queue stays open
 UI_MAX_COUNT = 64  # the slider's top; the API accepts up to GenerateConfig's limit
 ZERO_GPU = spaces.config.Config.zero_gpu  # on ZeroGPU every GPU call must go through the queue
 PREVIEW_MIN_SIDE = 256  # small samples (32 px) are upscaled with nearest-neighbour for display
@@ -73,8 +79,14 @@ STYLE_UI_MAX_STYLES = 8  # style images per request
 LICENSES = ["inherit", "apache-2.0", "mit", "cc-by-4.0", "cc-by-sa-4.0", "cc-by-nc-4.0", "openrail", "other"]
 
 
+class UnreadableUpload(str):
+    """What an input image that cannot be decoded becomes: its message, for the handler to raise.
+    (Raising in preprocess itself would also fire in the queue's validator, where Gradio answers a bare 400.)"""
+
+
 def clear_decode_errors(image: gr.Image) -> gr.Image:
-    """Make an input gr.Image answer an undecodable upload with a clear message, not Gradio's generic error.
+    """Make an input gr.Image answer an undecodable upload with a clear message, not Gradio's generic error:
+    the handler receives an UnreadableUpload and raises it.
 
     (Wrapping the instance's preprocess, not subclassing: Gradio writes a .pyi beside any module
     that defines a component subclass.)
@@ -84,16 +96,23 @@ def clear_decode_errors(image: gr.Image) -> gr.Image:
     def checked(payload: Any) -> Any:
         try:
             return preprocess(payload)
-        except (OSError, ValueError, SyntaxError) as error:  # PIL's UnidentifiedImageError is an OSError
+        except (OSError, ValueError, SyntaxError):  # PIL's UnidentifiedImageError is an OSError
             name = getattr(payload, "orig_name", None) or "the upload"
-            raise gr.Error(f"{image.label or 'image'} ({name}): not an image this app can read") from error
+            return UnreadableUpload(f"{image.label or 'image'} ({name}): not an image this app can read")
 
     image.preprocess = checked
     return image
 
 
+OUT_OF_MEMORY = (
+    "the machine ran out of memory for this request: try fewer images, a smaller size or a smaller batch "
+    "(other visitors' work is unaffected)"
+)
+
+
 def user_errors(handler: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn the package's typed errors into a gr.Error message for the visitor (plain and generator handlers)."""
+    """Turn the package's typed errors, and running out of memory, into a gr.Error message for this
+    visitor only (plain and generator handlers); the app keeps serving everyone else."""
     if inspect.isgeneratorfunction(handler):
 
         @functools.wraps(handler)
@@ -102,6 +121,9 @@ def user_errors(handler: Callable[..., Any]) -> Callable[..., Any]:
                 yield from handler(*args, **kwargs)
             except GanError as error:
                 raise gr.Error(str(error)) from error
+            except (torch.OutOfMemoryError, MemoryError) as error:
+                release_memory()
+                raise gr.Error(OUT_OF_MEMORY) from error
 
         return streaming
 
@@ -111,23 +133,94 @@ def user_errors(handler: Callable[..., Any]) -> Callable[..., Any]:
             return handler(*args, **kwargs)
         except GanError as error:
             raise gr.Error(str(error)) from error
+        except (torch.OutOfMemoryError, MemoryError) as error:
+            release_memory()
+            raise gr.Error(OUT_OF_MEMORY) from error
 
     return wrapped
 
 
-def fresh_dir(root: Path, max_age_s: float) -> Path:
-    """A new folder under `root`; first removes the folders there older than `max_age_s`."""
+def releasing_memory(handler: Callable[..., Iterator[Any]]) -> Callable[..., Iterator[Any]]:
+    """For big streaming jobs (training, style): however they end (done, error, Stop, a closed tab),
+    hand the memory they freed back to the system so a day of them does not grow the process."""
+
+    @functools.wraps(handler)
+    def run(*args: Any, **kwargs: Any) -> Iterator[Any]:
+        try:
+            yield from handler(*args, **kwargs)
+        finally:
+            release_memory()
+
+    return run
+
+
+class WaitingLines:
+    """Bounds how many long jobs of each kind wait in Gradio's queue, so fine-tuning runs cannot fill the
+    whole queue and lock quick requests out (Gradio bounds only the total, `max_size`). A refused visitor
+    gets the reason as a validation message, before anything is queued."""
+
+    def __init__(self, demo: gr.Blocks, limits: dict[str, int]) -> None:
+        self.demo = demo
+        self.limits = limits
+
+    def waiting(self, concurrency_id: str) -> int:
+        """Events queued (not yet running) on one concurrency line. Reads Gradio's queue, which has no
+        public API for this; tests/test_app_many_visitors.py notices if that ever changes."""
+        lines = getattr(getattr(self.demo, "_queue", None), "event_queue_per_concurrency_id", {})
+        line = lines.get(concurrency_id)
+        return len(line.queue) if line is not None else 0
+
+    def validator(self, concurrency_id: str, what: str, input_count: int) -> Callable[..., list[Any]]:
+        """A Gradio `validator=` that refuses a new `concurrency_id` job while its line is full."""
+
+        def check(*_values: Any) -> list[Any]:
+            waiting = self.waiting(concurrency_id)
+            verdicts = [gr.validate(True, "")] * input_count
+            if waiting >= self.limits[concurrency_id]:
+                verdicts[0] = gr.validate(
+                    False, f"the line for {what} is full ({waiting} waiting): please try again in a few minutes"
+                )
+            return verdicts
+
+        return check
+
+
+def fresh_dir(root: Path, max_age_s: float, max_total_bytes: int | None = None) -> Path:
+    """A new folder under `root`. First removes the folders there older than `max_age_s`, then, with
+    `max_total_bytes`, the oldest others until the rest fit in that size: a day of traffic cannot fill the disk."""
     root.mkdir(parents=True, exist_ok=True)
     cutoff = time.time() - max_age_s
+    kept = []
     for old in root.iterdir():
         if old.is_dir() and old.stat().st_mtime < cutoff:
             shutil.rmtree(old, ignore_errors=True)
+        elif old.is_dir():
+            kept.append(old)
+    if max_total_bytes is not None:
+        sizes = {folder: sum(f.stat().st_size for f in folder.rglob("*") if f.is_file()) for folder in kept}
+        total = sum(sizes.values())
+        for folder in sorted(kept, key=lambda f: f.stat().st_mtime):
+            if total <= max_total_bytes:
+                break
+            shutil.rmtree(folder, ignore_errors=True)
+            total -= sizes[folder]
     return Path(tempfile.mkdtemp(dir=root))
 
 
 def fresh_output_dir() -> Path:
     """A folder for one request's files (kept OUTPUT_MAX_AGE_S)."""
     return fresh_dir(OUTPUT_ROOT, OUTPUT_MAX_AGE_S)
+
+
+def forget_session(session: dict[str, Any], cache: ModelCache) -> None:
+    """A visitor's session has ended: drop their models from the shared cache and delete the runs they
+    fine-tuned (only folders under RUNS_ROOT: pulled Hub models live in a shared cache of their own)."""
+    runs_root = RUNS_ROOT.resolve()
+    for folder in session.get("models", {}).values():
+        cache.forget(folder)
+        run_dir = Path(folder).resolve().parent  # save_run writes fresh_run_dir()/name
+        if run_dir.parent == runs_root:
+            shutil.rmtree(run_dir, ignore_errors=True)
 
 
 def model_choices(session: dict[str, Any]) -> list[str]:
@@ -195,12 +288,19 @@ def style_examples(folder: Path = STYLE_EXAMPLES) -> list[list[Any]]:
 
 
 def build_app(
-    cache: ModelCache | None = None, oauth: bool | None = None, style_weights: str | Path | None = None
+    cache: ModelCache | None = None,
+    oauth: bool | None = None,
+    style_weights: str | Path | None = None,
+    queue_size: int = QUEUE_MAX_SIZE,
+    session_ttl_s: float = RUN_MAX_AGE_S,
 ) -> gr.Blocks:
     """The whole UI. `oauth`: show Hugging Face login (default: when running on a Space with OAuth).
     `style_weights`: VGG19 weights for style transfer, a file or a Hub repo id; None reads $GAN_STYLE_WEIGHTS
-    now, else uses torchvision's cache or the default Hub repo, loaded on first use."""
+    now, else uses torchvision's cache or the default Hub repo, loaded on first use.
+    `queue_size`: events that may wait at once. `session_ttl_s`: a visitor's models and runs are
+    forgotten this long after their last change (Gradio also ends a session an hour after its tab closes)."""
     cache = cache or ModelCache(max_models=4)
+    priority = InteractivePriority()  # generation runs ahead of training and style steps
     style_networks = VGG19WeightsCache(style_weights or default_weights_source())
     oauth = oauth_configured() if oauth is None else oauth
     defaults = GenerateConfig()
@@ -227,7 +327,18 @@ def build_app(
             {"model": name, "seeds": f"{first}-{last}", "truncation": config.truncation},
         )
 
+    def interactive(handler: Callable[..., Any]) -> Callable[..., Any]:
+        """Training and style steps make way while `handler` runs (its PNG and zip writing included)."""
+
+        @functools.wraps(handler)
+        def first_in_line(*args: Any, **kwargs: Any) -> Any:
+            with priority.interactive():
+                return handler(*args, **kwargs)
+
+        return first_in_line
+
     @user_errors
+    @interactive
     def on_generate(
         name: str, seed: float, count: float, truncation: float, session: dict[str, Any], progress=gr.Progress()
     ) -> tuple[list[tuple[str, str]], str, str]:
@@ -248,12 +359,14 @@ def build_app(
         return gallery, str(grid_path), str(zip_path)
 
     @user_errors
+    @interactive
     def on_grid(name: str, seed: float, count: float, truncation: float, session: dict[str, Any]) -> str:
         """API shortcut: only the grid PNG, for scripts that want one picture per call."""
         config, images = sample(name, seed, count, truncation, session)
         return str(save_grid(name, config, images, fresh_output_dir()))
 
     @user_errors
+    @interactive
     def on_interpolate(
         name: str,
         seeds_text: str,
@@ -284,11 +397,14 @@ def build_app(
         return random.randint(0, MAX_SEED)
 
     with gr.Blocks(title="GAN studio", delete_cache=(3600, 3600)) as demo:
-        session = gr.State({"models": {}})  # this visitor's own models: name -> checkpoint folder
+        session = gr.State(  # this visitor's own models: name -> checkpoint folder
+            {"models": {}}, time_to_live=session_ttl_s, delete_callback=lambda ended: forget_session(ended, cache)
+        )
         gr.Markdown(
             "# GAN studio\nGenerate images with GANs, fine-tune them on your pictures, "
             "load and share them on the Hugging Face Hub, transfer styles."
         )
+        lines = WaitingLines(demo, LINE_MAX_WAITING)
         with gr.Tabs():
             with gr.Tab("Generate", id="generate"):
                 with gr.Row():
@@ -325,9 +441,9 @@ def build_app(
                         walk_grid = gr.Image(label="Frames", type="filepath", format="png", interactive=False)
                     walk_files = gr.File(label="Download (GIF, frame grid)", file_count="multiple")
             with gr.Tab("Fine-tune", id="finetune"):
-                finetune_start = build_finetune_tab(cache, session, model)
+                finetune_start = build_finetune_tab(cache, session, model, priority, lines)
             with gr.Tab("Style transfer", id="style"):
-                build_style_tab(style_networks, grid_image)
+                build_style_tab(style_networks, grid_image, priority, lines)
             with gr.Tab("Hub", id="hub") as hub_tab:
                 build_hub_tab(hub_tab, session, model, finetune_start, oauth)
 
@@ -339,8 +455,8 @@ def build_app(
             [model, seed, count, truncation, session],
             [gallery, grid_image, downloads],
             api_name="generate",
-            concurrency_id="gpu",
-            concurrency_limit=1,
+            concurrency_id="generate",  # its own line: never waits behind a training run or a style render
+            concurrency_limit=4,  # short; most of a request is encoding and sending files
         )
         grid_only.click(  # cheap: off ZeroGPU it skips the queue, so it never waits behind a training run
             on_grid, [model, seed, count, truncation, session], grid_image, api_name="grid", queue=ZERO_GPU
@@ -350,9 +466,9 @@ def build_app(
             [model, walk_seeds, walk_steps, walk_method, walk_loop, truncation, session],
             [walk_gif, walk_grid, walk_files],
             api_name="interpolate",
-            concurrency_id="gpu",
+            concurrency_id="generate",
         )
-    demo.queue(default_concurrency_limit=1, max_size=64)
+    demo.queue(default_concurrency_limit=1, max_size=queue_size)
     return demo
 
 
@@ -528,14 +644,13 @@ FROM_SCRATCH = {  # Fine-tune tab "start from" choices that build a new pair ins
     "DCGAN from scratch": "dcgan",
     "FastGAN from scratch (few-shot, 64 px and up)": "fastgan",
 }
-RUNS_ROOT = Path(tempfile.gettempdir()) / "gan-studio-runs"
-RUN_MAX_AGE_S = 24 * 3600
 PLOT_MAX_ROWS = 3000
+UI_UPDATE_EVERY_S = 1.0  # a training run refreshes its plots and badges this often (previews: whenever one comes)
 
 
 def fresh_run_dir() -> Path:
-    """A folder for one fine-tuning run (kept RUN_MAX_AGE_S)."""
-    return fresh_dir(RUNS_ROOT, RUN_MAX_AGE_S)
+    """A folder for one fine-tuning run (kept RUN_MAX_AGE_S, within RUNS_MAX_BYTES for all runs)."""
+    return fresh_dir(RUNS_ROOT, RUN_MAX_AGE_S, RUNS_MAX_BYTES)
 
 
 def training_gpu_seconds(data: torch.Tensor, model_config: Any, config: TrainConfig, *args: Any) -> int:
@@ -552,9 +667,15 @@ def run_training(
     init: Checkpoint | None,
     resume: RunState | None,
     control: dict[str, bool],
+    between_steps: Callable[[], object] | None = None,
 ) -> Iterator[TrainEvent]:
     # On ZeroGPU this runs in a forked worker: `control` is a copy there, so Stop acts through Cancel.
-    yield from train(data, model_config, config, None, lambda: bool(control.get("stop")), architecture, init, resume)
+    def should_stop() -> bool:
+        if between_steps is not None:
+            between_steps()  # e.g. wait while a visitor's generate request runs
+        return bool(control.get("stop"))
+
+    yield from train(data, model_config, config, None, should_stop, architecture, init, resume)
 
 
 def health_markdown(event: TrainEvent) -> str:
@@ -577,7 +698,13 @@ def quality_markdown(quality: dict[str, dict[str, float]]) -> str:
     return "\n".join(lines)
 
 
-def build_finetune_tab(cache: ModelCache, session: gr.State, generate_model: gr.Dropdown) -> gr.Dropdown:
+def build_finetune_tab(
+    cache: ModelCache,
+    session: gr.State,
+    generate_model: gr.Dropdown,
+    priority: InteractivePriority,
+    lines: WaitingLines,
+) -> gr.Dropdown:
     """Upload images, pick a start, train with live previews; the result joins this visitor's models.
 
     Returns the "Start from" dropdown, so other tabs (the Hub's pulls) can add this visitor's models to it.
@@ -628,6 +755,7 @@ def build_finetune_tab(cache: ModelCache, session: gr.State, generate_model: gr.
             download = gr.File(label="Trained model (zip: safetensors, config, model card, samples, record)")
 
     @user_errors
+    @releasing_memory
     def on_train(
         files: list[str] | None, start_name: str, res: int, colour_mode: str, minutes_: float, steps_: float,
         batch_: float, lr_g_: float, lr_d_: float, loss_: str, augment_: str, seed_: float, resume_: bool,
@@ -665,16 +793,23 @@ def build_finetune_tab(cache: ModelCache, session: gr.State, generate_model: gr.
         control_["stop"] = False
         intro = f"Training {architecture} at {model_config.resolution} px on {report.summary()}".replace("\n", "  \n")
         yield gr.skip(), "starting...", intro, gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
-        losses, outputs = [], []
-        event = None
-        for event in run_training(data, model_config, config, architecture, init, run_state, control_):
+        losses, outputs, pending_notes = [], [], []
+        event, last_update = None, 0.0
+        # Off ZeroGPU training shares this machine with everyone's requests: it pauses between steps while
+        # a generate request runs. (On ZeroGPU it runs in a worker process of its own, so nothing to share.)
+        between_steps = None if ZERO_GPU else priority.yield_to_interactive
+        for event in run_training(data, model_config, config, architecture, init, run_state, control_, between_steps):
             losses += [{"step": event.step, "value": v, "series": f"loss {k}"} for k, v in event.losses.items()]
             outputs += [{"step": event.step, "value": event.d_real, "series": "D(real)"},
                         {"step": event.step, "value": event.d_fake, "series": "D(fake)"}]  # fmt: skip
-            progress(min(event.elapsed_s / config.time_budget_s, 1.0), desc=f"step {event.step}")
             if event.result is None:
+                pending_notes += event.notes
+                if event.preview is None and not pending_notes and event.elapsed_s - last_update < UI_UPDATE_EVERY_S:
+                    continue  # plots and badges: about once a second is enough, and each update costs CPU to send
+                last_update = event.elapsed_s
+                progress(min(event.elapsed_s / config.time_budget_s, 1.0), desc=f"step {event.step}")
                 image = to_pil(event.preview[None])[0] if event.preview is not None else gr.skip()
-                notes = "  \n".join(event.notes)
+                notes, pending_notes = "  \n".join(pending_notes), []
                 yield (image, health_markdown(event), notes or gr.skip(),
                        pd.DataFrame(losses[-PLOT_MAX_ROWS:]), pd.DataFrame(outputs[-PLOT_MAX_ROWS:]),
                        gr.skip(), gr.skip(), gr.skip())  # fmt: skip
@@ -697,19 +832,23 @@ def build_finetune_tab(cache: ModelCache, session: gr.State, generate_model: gr.
         control_["stop"] = True
         return "Stopping after this step; the weights so far will be kept..."
 
+    train_inputs = [uploads, start, resolution, colour, minutes, steps, batch, lr_g, lr_d, loss, augment, seed, resume,
+                    session, control]  # fmt: skip
     train_event = train_button.click(
         on_train,
-        [uploads, start, resolution, colour, minutes, steps, batch, lr_g, lr_d, loss, augment, seed, resume, session,
-         control],
+        train_inputs,
         [preview, health, status, loss_plot, d_plot, download, generate_model, session],
         api_name="train", concurrency_id="train", concurrency_limit=1,
+        validator=lines.validator("train", "fine-tuning runs", len(train_inputs)),
     )  # fmt: skip
     stop_button.click(request_stop, control, status, api_name="stop_training", queue=False)
     cancel_button.click(None, None, None, cancels=[train_event], api_name="cancel_training")
     return start
 
 
-def build_style_tab(style_networks: VGG19WeightsCache, generated_grid: gr.Image) -> None:
+def build_style_tab(
+    style_networks: VGG19WeightsCache, generated_grid: gr.Image, priority: InteractivePriority, lines: WaitingLines
+) -> None:
     """Content and style uploads, weights and sliders, live preview, Stop, download; examples that ship offline."""
     style_defaults = StyleConfig()
     gr.Markdown(
@@ -780,6 +919,7 @@ def build_style_tab(style_networks: VGG19WeightsCache, generated_grid: gr.Image)
         gr.Examples(examples, [style_content, style_files], label="Bundled examples (offline images)")
 
     @user_errors
+    @releasing_memory
     def on_stylize(
         content_path: str | None,
         style_paths: list[str] | str | None,
@@ -800,6 +940,8 @@ def build_style_tab(style_networks: VGG19WeightsCache, generated_grid: gr.Image)
         """Yield (preview PNG, status, download PNG) now and then; the last yield is the finished image."""
         if not content_path:
             raise GanError("upload a content image, or pick an example")
+        if isinstance(content_path, UnreadableUpload):
+            raise GanError(content_path)
         style_paths = [style_paths] if isinstance(style_paths, str) else list(style_paths or [])
         if not style_paths:
             raise GanError("upload at least one style image, or pick an example")
@@ -827,6 +969,7 @@ def build_style_tab(style_networks: VGG19WeightsCache, generated_grid: gr.Image)
         yield None, _style_status(notes, "starting…"), None
         final = None
         for event in render_style(content, styles, weights, config):
+            priority.yield_to_interactive()  # a generate request goes first, between two style steps
             progress((event.step, event.total_steps), desc=f"{event.size[1]}×{event.size[0]} px", unit="steps")
             if event.result is not None:
                 final = event
@@ -866,15 +1009,18 @@ def build_style_tab(style_networks: VGG19WeightsCache, generated_grid: gr.Image)
             raise gr.Error("generate images in the Generate tab first")
         return grid
 
+    style_inputs = [style_content, style_files, style_blend, style_size, style_steps, style_content_weight,
+                    style_style_weight, style_tv_weight, style_preserve, style_scale, style_levels, style_coarse_steps,
+                    style_init, style_seed]  # fmt: skip
     style_event = stylize_button.click(
         on_stylize,
-        [style_content, style_files, style_blend, style_size, style_steps, style_content_weight,
-         style_style_weight, style_tv_weight, style_preserve, style_scale, style_levels, style_coarse_steps,
-         style_init, style_seed],
+        style_inputs,
         [style_output, style_status, style_download],
         api_name="stylize",
-        concurrency_id="gpu",
-    )  # fmt: skip
+        concurrency_id="style",
+        concurrency_limit=1,
+        validator=lines.validator("style", "style renders", len(style_inputs)),
+    )
     stop_button.click(on_stop, None, style_status, api_name="stop_stylize", cancels=[style_event], queue=False)
     use_grid.click(use_generated, generated_grid, style_content, api_name="use_generated_grid")
 

@@ -61,5 +61,10 @@ class ModelCache:
                 self._entries.popitem(last=False)
         return checkpoint
 
+    def forget(self, folder: str | Path) -> bool:
+        """Drop one checkpoint (its folder is going away); True if it was loaded."""
+        with self._lock:
+            return self._entries.pop(str(Path(folder).resolve()), None) is not None
+
     def __len__(self) -> int:
         return len(self._entries)

@@ -1,5 +1,7 @@
 """The page in a real headless Chromium (Debian's), driven by Playwright."""
 
+import time
+
 import pytest
 from conftest import fill_number, open_page
 
@@ -61,3 +63,32 @@ def test_loading_a_hub_model_puts_it_in_the_generate_tab(page, hub):
     page.get_by_text("huggan/dcgan-browser: huggan_dcgan 64x64, RGB").wait_for(timeout=30_000)
     page.get_by_role("button", name="Generate", exact=True).click()
     page.locator('#gallery img[src*="huggan--dcgan-browser_seed0_"]').first.wait_for(timeout=30_000)
+
+
+def test_closing_the_tab_mid_training_frees_the_machine_for_the_next_visitor(app_url, tmp_path):
+    from gradio_client import Client, handle_file
+    from PIL import Image
+
+    paths = []
+    for index in range(10):
+        path = tmp_path / f"leave{index}.png"
+        Image.new("L", (32, 32), 20 * index).save(path)
+        paths.append(str(path))
+    with open_page(app_url) as leaver:
+        leaver.get_by_role("tab", name="Fine-tune").click()
+        leaver.get_by_label("greyscale").check()
+        leaver.get_by_label("Resolution (from scratch)").click()
+        leaver.get_by_role("option", name="32", exact=True).click()
+        leaver.locator("#train-uploads input[type=file]").set_input_files(paths)
+        leaver.locator("#train-uploads").get_by_text("leave9").wait_for(timeout=30_000)
+        leaver.get_by_role("button", name="Train", exact=True).click()  # a 2-minute run
+        leaver.locator("#train-health").get_by_text("r_t").wait_for(timeout=60_000)  # it is streaming
+    # The tab is gone: the server closes that run, so the next visitor's run starts at once rather
+    # than after the two minutes (one fine-tuning run at a time).
+    started = time.monotonic()
+    status = Client(app_url, verbose=False).predict(
+        [handle_file(p) for p in paths], "DCGAN from scratch", 32, "greyscale", 0.5, 5, 4, 2e-4, 4e-4, "hinge",
+        "auto", 0, False, api_name="/train",
+    )[2]  # fmt: skip
+    assert "stopped by step budget after 5 steps" in status
+    assert time.monotonic() - started < 60
