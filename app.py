@@ -300,7 +300,9 @@ def build_app(
     `queue_size`: events that may wait at once. `session_ttl_s`: a visitor's models and runs are
     forgotten this long after their last change (Gradio also ends a session an hour after its tab closes)."""
     cache = cache or ModelCache(max_models=4)
-    priority = InteractivePriority()  # generation runs ahead of training and style steps
+    # Generation runs ahead of training and style steps. On a CPU they compete for the same cores, so long
+    # jobs wait out each request; a GPU overlaps them, so there a long job only yields a moment.
+    priority = InteractivePriority(grace_s=0.0, max_wait_s=0.05) if torch.cuda.is_available() else InteractivePriority()
     style_networks = VGG19WeightsCache(style_weights or default_weights_source())
     oauth = oauth_configured() if oauth is None else oauth
     defaults = GenerateConfig()
