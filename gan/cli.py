@@ -11,6 +11,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from gan.card import DEFAULT_SPACE
 from gan.config import GenerateConfig, InterpolateConfig, parse_seed_list
 from gan.errors import GanError
 from gan.models import ARCHITECTURES
@@ -71,6 +72,9 @@ def build_parser() -> argparse.ArgumentParser:
     push.add_argument("--with-discriminator", action="store_true", help="also upload discriminator/ for fine-tuning")
     push.add_argument("--license", default=None, help="licence id for the card (default: inherited or apache-2.0)")
     push.add_argument("--token-file", default=None, help="file holding a write token (else $HF_TOKEN)")
+    push.add_argument(
+        "--app-space", default=DEFAULT_SPACE, help=f"GAN studio Space the model card links to (default {DEFAULT_SPACE})"
+    )
 
     sty = commands.add_parser("style", help="render an image in the style of others (neural style transfer)")
     sty.add_argument("content", help="the image whose layout is kept")
@@ -318,9 +322,8 @@ def run_push(args: argparse.Namespace) -> int:
 
     folder = resolve_model(args.run)
     token = read_token(args.token_file)
-    result = push(
-        folder, args.repo, token, private=args.private, with_discriminator=args.with_discriminator, license=args.license
-    )
+    result = push(folder, args.repo, token, private=args.private, with_discriminator=args.with_discriminator,
+                  license=args.license, app_space=args.app_space or None)  # fmt: skip
     visibility = "private" if result.private else "public"
     state = "created" if result.created else "updated (it existed: visibility unchanged)"
     print(f"pushed {folder} to {result.url} ({visibility}, {state})")

@@ -36,7 +36,7 @@ from urllib.parse import unquote, urlsplit
 
 import torch
 
-from gan.card import SOURCE_NAME, read_source, write_bundle
+from gan.card import DEFAULT_SPACE, SOURCE_NAME, read_source, write_bundle
 from gan.checkpoint import (
     CONFIG_NAME,
     DISCRIMINATOR_DIR,
@@ -630,10 +630,12 @@ def push(
     with_discriminator: bool = False,
     license: str | None = None,
     commit_message: str | None = None,
+    app_space: str | None = DEFAULT_SPACE,
 ) -> PushResult:
     """Create `repo_id` (or reuse it) and upload the checkpoint with a model card and a sample grid.
 
-    `repo_id` may be a bare name: it then goes to the token owner's namespace.
+    `repo_id` may be a bare name: it then goes to the token owner's namespace. `app_space`: the
+    GAN studio Space the card links to (None: no link).
     """
     from huggingface_hub import HfApi
     from huggingface_hub.errors import HfHubHTTPError
@@ -649,7 +651,8 @@ def push(
     repo_id = name if "/" in name else f"{user}/{name}"
     namespace = repo_id.split("/")[0]
     with tempfile.TemporaryDirectory(prefix="gan-push-") as stage:
-        files = write_bundle(folder, stage, repo_id, with_discriminator=with_discriminator, license=license)
+        files = write_bundle(folder, stage, repo_id, with_discriminator=with_discriminator, license=license,
+                             app_space=app_space, endpoint=endpoint())  # fmt: skip
         created = True
         with _hub_errors(f"creating {repo_id}", repo_id, token=token):
             try:
