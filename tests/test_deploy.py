@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import importlib.metadata
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -142,3 +144,21 @@ def test_the_test_hub_checks_a_spaces_configuration_like_the_hub(hub, tmp_path):
         api.upload_file(path_or_fileobj=tmp_path / "README.md", path_in_repo="README.md", repo_id="alice/proto",
                         repo_type="space")  # fmt: skip
     assert set(hub.files("alice/proto", repo_type="space")) == {".gitattributes"}
+
+
+def test_a_published_space_runs_from_its_own_files_on_its_default_model(hub, tiny_checkpoint, tmp_path):
+    hub.add_repo("alice/tiny-gan", folder_files(tiny_checkpoint))
+    deploy(DeployConfig("demo", model="alice/tiny-gan"), ALICE)
+    space = tmp_path / "space"  # what the Hub's builder checks out
+    for path, content in hub.files("alice/demo", repo_type="space").items():
+        (space / path).parent.mkdir(parents=True, exist_ok=True)
+        (space / path).write_bytes(content)
+    code = (
+        "import app, gan\n"
+        "demo = app.build_app()\n"
+        "(model,) = [b for b in demo.blocks.values() if getattr(b, 'elem_id', None) == 'generate-model']\n"
+        "print('MODEL', model.value, 'FROM', gan.__file__)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], cwd=space, capture_output=True, text=True, timeout=180)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert f"MODEL alice/tiny-gan FROM {space / 'gan' / '__init__.py'}" in result.stdout
