@@ -765,7 +765,7 @@ def build_hub_tab(
         )
         publish_space = gr.Textbox(label="Space name", placeholder="my-gan-demo (your namespace) or org/my-gan-demo")
         publish_hardware = gr.Dropdown(
-            [("keep (a new Space starts on free cpu-basic)", ""), *((h, h) for h in PUBLISH_HARDWARE)], value="",
+            [("keep (new Space: free cpu-basic)", ""), *((h, h) for h in PUBLISH_HARDWARE)], value="",
             label="Hardware (paid hardware bills your account)",
         )  # fmt: skip
         publish_visibility = gr.Radio(["public", "private"], value="public", label="Visibility")
