@@ -5,7 +5,7 @@ widget values into a `gan` call and the result back into widgets. Per-visitor
 state lives in `gr.State`; the one shared object, a bounded cache of loaded
 checkpoints, is made in `build_app()` and handed to the handlers.
 
-Run: python app.py [--host 127.0.0.1] [--port 7860] [--share]
+Run: python app.py [--host 127.0.0.1] [--port 7860] [--share]   (or: python -m gan app ...)
 """
 
 from __future__ import annotations
@@ -25,31 +25,35 @@ import json
 import random
 import re
 import shutil
+import sys
 import tempfile
 import time
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import gradio as gr
 import torch
 
-from gan.card import write_bundle
+from gan.card import DEFAULT_SPACE, read_source, space_url, write_bundle
 from gan.checkpoint import Checkpoint, load_checkpoint
 from gan.config import MAX_SEED, GenerateConfig, InterpolateConfig, parse_seed_list
 from gan.data import load_image_folder, load_picture
+from gan.deploy import DeployConfig, deploy
 from gan.device import pick_device
 from gan.errors import GanError, HubError
 from gan.hub import browse, pull, push
 from gan.hub import endpoint as hub_endpoint
-from gan.images import make_grid, save_gif, save_png, to_pil, upscale
+from gan.images import make_grid, png_text, save_gif, save_png, to_pil, upscale
 from gan.metrics import evaluate_generator
 from gan.models import get_architecture
 from gan.runs import save_run, zip_run
 from gan.sampling import generate, interpolate
 from gan.serving import InteractivePriority, release_memory
+from gan.share import Permalink, bundled_example, link_model, parse_permalink, permalink_url, style_link_settings
 from gan.style import (
     PRESERVE_COLORS,
     StyleConfig,
@@ -61,7 +65,7 @@ from gan.style import (
     stylize,
 )
 from gan.train import RunState, TrainConfig, TrainEvent, train
-from gan.zoo import DEFAULT_MODEL, ModelCache, embedded_models, resolve_model
+from gan.zoo import DEFAULT_MODEL, ModelCache, configured_default_model, embedded_models, resolve_model
 
 OUTPUT_ROOT = Path(tempfile.gettempdir()) / "gan-studio-outputs"
 OUTPUT_MAX_AGE_S = 3600  # result folders older than this are removed when a new one is made
@@ -76,6 +80,7 @@ PREVIEW_MIN_SIDE = 256  # small samples (32 px) are upscaled with nearest-neighb
 STYLE_EXAMPLES = Path(__file__).resolve().parent / "weights" / "style-examples"
 STYLE_UI_MAX_SIZE = 1024  # the size slider's top: larger renders take many minutes even on a GPU
 STYLE_UI_MAX_STYLES = 8  # style images per request
+PUBLISH_HARDWARE = ("cpu-basic", "cpu-upgrade", "zero-a10g", "t4-small", "t4-medium", "l4x1", "a10g-small")
 LICENSES = ["inherit", "apache-2.0", "mit", "cc-by-4.0", "cc-by-sa-4.0", "cc-by-nc-4.0", "openrail", "other"]
 
 
@@ -257,6 +262,93 @@ def model_folder(name: str, session: dict[str, Any]) -> Path:
     return resolve_model(name)
 
 
+# -- sharing: permalinks, the Space's default model, public links ----------------------------------
+
+
+def this_space() -> str | None:
+    """owner/name when running on a Hugging Face Space (the Hub sets SPACE_ID), else None."""
+    return os.environ.get("SPACE_ID") or None
+
+
+def card_space() -> str:
+    """The Space that pushed model cards link to: this one when on a Space, else the public GAN studio."""
+    return this_space() or DEFAULT_SPACE
+
+
+def app_url(request: gr.Request | None) -> str:
+    """The address a link should open: the Space's page on a Space, else this server as the visitor reached it."""
+    if this_space():
+        return space_url(this_space() or "", hub_endpoint())
+    raw = getattr(request, "request", None) if request is not None else None
+    if raw is None:
+        return ""
+    from gradio.route_utils import get_root_url
+
+    path = raw.url.path
+    route = path[path.index("/gradio_api/") :] if "/gradio_api/" in path else path
+    return get_root_url(raw, route, None)
+
+
+def query_pairs(request: gr.Request | None) -> list[tuple[str, str]]:
+    """The page's query parameters, repeated keys included, in order."""
+    params = getattr(request, "query_params", None) if request is not None else None
+    if params is None:
+        return []
+    return list(params.multi_items()) if hasattr(params, "multi_items") else list(dict(params).items())
+
+
+def start_model(spec: str) -> tuple[str, dict[str, str], str | None]:
+    """The model shown first: (its name, models every visitor gets, a notice if the configured one failed).
+
+    `spec` is an embedded model's name or a Hub repo id (pulled now, anonymously): see
+    gan.zoo.configured_default_model and `python -m gan deploy --model`.
+    """
+    if spec in embedded_models():
+        return spec, {}, None
+    if "/" in spec:
+        try:
+            result = pull(spec, allow_local=False)
+            return result.name, {result.name: str(result.folder)}, None
+        except GanError as error:
+            notice = f"The default model {spec} could not be loaded ({error}): showing {DEFAULT_MODEL} instead."
+    else:
+        notice = f"The configured default model {spec!r} is not one of this app's models: showing {DEFAULT_MODEL}."
+    print(notice, file=sys.stderr)
+    return DEFAULT_MODEL, {}, notice
+
+
+def share_unavailable(timeout_s: float = 5.0) -> str | None:
+    """Why Gradio cannot make a public share link here, or None when it may (it needs its share server)."""
+    if this_space():
+        return "this app runs on a Hugging Face Space, which is public already: share the Space's address"
+    import httpx
+    from gradio.networking import GRADIO_API_SERVER
+
+    try:
+        httpx.get(GRADIO_API_SERVER, timeout=timeout_s).raise_for_status()
+    except httpx.HTTPError as error:
+        host = urlsplit(GRADIO_API_SERVER).netloc
+        return f"Gradio's share server {host} cannot be reached ({type(error).__name__}: {error})"
+    return None
+
+
+def notice_text(start_notice: str | None, link_notices: list[str]) -> str:
+    """The page's notice line(s): a default model that failed to load, what a link asked for that was ignored."""
+    lines = [f"⚠️ {start_notice}"] if start_notice else []
+    if link_notices:
+        lines += ["⚠️ **Part of this link was ignored:**", "", *(f"- {notice}" for notice in link_notices)]
+    return "\n".join(lines)
+
+
+def result_link(base: str, link: Permalink, note: str = "") -> dict[str, Any]:
+    label = "Link to this result: opens this app with the same model and settings"
+    return gr.update(value=permalink_url(base, link), label=label + (f" ({note})" if note else ""))
+
+
+def no_link(reason: str) -> dict[str, Any]:
+    return gr.update(value="", label=f"No link: {reason}")
+
+
 # On a ZeroGPU Space these run in a forked worker that holds the GPU: their arguments
 # are pickled across, so they take the generator itself and plain configs.
 @spaces.GPU(duration=60)
@@ -293,13 +385,17 @@ def build_app(
     style_weights: str | Path | None = None,
     queue_size: int = QUEUE_MAX_SIZE,
     session_ttl_s: float = RUN_MAX_AGE_S,
+    default_model: str | None = None,
 ) -> gr.Blocks:
     """The whole UI. `oauth`: show Hugging Face login (default: when running on a Space with OAuth).
     `style_weights`: VGG19 weights for style transfer, a file or a Hub repo id; None reads $GAN_STYLE_WEIGHTS
     now, else uses torchvision's cache or the default Hub repo, loaded on first use.
     `queue_size`: events that may wait at once. `session_ttl_s`: a visitor's models and runs are
-    forgotten this long after their last change (Gradio also ends a session an hour after its tab closes)."""
+    forgotten this long after their last change (Gradio also ends a session an hour after its tab closes).
+    `default_model`: the model shown first, an embedded name or a Hub repo id (pulled now); None reads
+    $GAN_STUDIO_DEFAULT_MODEL, else weights/default_model.txt, else the embedded default."""
     cache = cache or ModelCache(max_models=4)
+    first_model, start_models, start_notice = start_model(default_model or configured_default_model())
     # Generation runs ahead of training and style steps. On a CPU they compete for the same cores, so long
     # jobs wait out each request; a GPU overlaps them, so there a long job only yields a moment.
     priority = InteractivePriority(grace_s=0.0, max_wait_s=0.05) if torch.cuda.is_available() else InteractivePriority()
@@ -400,19 +496,24 @@ def build_app(
 
     with gr.Blocks(title="GAN studio", delete_cache=(3600, 3600)) as demo:
         session = gr.State(  # this visitor's own models: name -> checkpoint folder
-            {"models": {}}, time_to_live=session_ttl_s, delete_callback=lambda ended: forget_session(ended, cache)
+            {"models": start_models},
+            time_to_live=session_ttl_s,
+            delete_callback=lambda ended: forget_session(ended, cache),
         )
+        linked = gr.State(None)  # what a permalink asks to run on load: {"run": "generate" | "style"}
         gr.Markdown(
             "# GAN studio\nGenerate images with GANs, fine-tune them on your pictures, "
             "load and share them on the Hugging Face Hub, transfer styles."
         )
+        notice = gr.Markdown(notice_text(start_notice, []), visible=bool(start_notice), elem_id="notice")
         lines = WaitingLines(demo, LINE_MAX_WAITING)
-        with gr.Tabs():
+        with gr.Tabs() as tabs:
             with gr.Tab("Generate", id="generate"):
                 with gr.Row():
                     model = gr.Dropdown(
-                        list(embedded_models()), value=DEFAULT_MODEL, label="Model", scale=2, allow_custom_value=True
-                    )  # custom values: this visitor's own models are checked by model_folder()
+                        [*embedded_models(), *start_models], value=first_model, label="Model", scale=2,
+                        allow_custom_value=True, elem_id="generate-model",
+                    )  # fmt: skip  # custom values: this visitor's own models are checked by model_folder()
                     model_info = gr.Markdown()
                 with gr.Row():
                     seed = gr.Number(defaults.seed, label="First seed", precision=0, minimum=0, maximum=MAX_SEED)
@@ -430,6 +531,10 @@ def build_app(
                 with gr.Row():
                     grid_image = gr.Image(label="Grid", format="png", type="filepath", interactive=False)
                     downloads = gr.File(label="Download all PNGs and the grid (zip)")
+                generate_link = gr.Textbox(
+                    label="Link to this result", placeholder="Generate, and a link that reproduces the result "
+                    "appears here", buttons=["copy"], interactive=False, elem_id="generate-link",
+                )  # fmt: skip
                 grid_only = gr.Button(visible=False)  # carries the API-only /grid endpoint
                 with gr.Accordion("Latent interpolation", open=False):
                     with gr.Row():
@@ -445,14 +550,14 @@ def build_app(
             with gr.Tab("Fine-tune", id="finetune"):
                 finetune_start = build_finetune_tab(cache, session, model, priority, lines)
             with gr.Tab("Style transfer", id="style"):
-                build_style_tab(style_networks, grid_image, priority, lines)
+                style_inputs = build_style_tab(style_networks, grid_image, linked, priority, lines)
             with gr.Tab("Hub", id="hub") as hub_tab:
                 build_hub_tab(hub_tab, session, model, finetune_start, oauth)
 
         model.change(describe_model, [model, session], model_info, api_name="describe_model")
         demo.load(describe_model, [model, session], model_info, api_name="describe_default_model")
         dice.click(random_seed, None, seed, api_name="random_seed")
-        generate_button.click(
+        generate_event = generate_button.click(
             on_generate,
             [model, seed, count, truncation, session],
             [gallery, grid_image, downloads],
@@ -470,8 +575,132 @@ def build_app(
             api_name="interpolate",
             concurrency_id="generate",
         )
+
+        # -- permalinks: open what a link names on load; a link for each result -------------------------
+        limits = {"count": (count.minimum, count.maximum)}
+        for key, widget in style_inputs.items():
+            if getattr(widget, "minimum", None) is not None and getattr(widget, "maximum", None) is not None:
+                limits[key] = (widget.minimum, widget.maximum)
+
+        def open_linked_model(link: Permalink, session_: dict[str, Any], token: str | None) -> tuple[str, dict]:
+            """The model a link names, pulled into this visitor's session if it is a Hub repo not yet there."""
+            assert link.model is not None
+            if "/" not in link.model:
+                if link.model in embedded_models() or link.model in session_.get("models", {}):
+                    return link.model, session_
+                raise GanError(f"this app has no model {link.model!r}")
+            name = link.model_name or link.model
+            if name in session_.get("models", {}):
+                return name, session_
+            result = pull(link.model, link.revision, token, allow_local=False)
+            return result.name, {**session_, "models": {**session_.get("models", {}), result.name: str(result.folder)}}
+
+        def on_open(session_: dict[str, Any], request: gr.Request, oauth_token: gr.OAuthToken | None) -> tuple:
+            """Apply a permalink's settings (never an error page: what cannot be used becomes a notice)."""
+            link = parse_permalink(query_pairs(request), limits)
+            if link.empty and not link.notices:  # no link (or only Gradio's and the Hub's own parameters)
+                return (gr.skip(),) * (8 + len(style_inputs))
+            notices = list(link.notices)
+            model_update, model_failed = gr.skip(), False
+            if link.model:
+                try:
+                    name, session_ = open_linked_model(link, session_, visitor_token(None, oauth_token))
+                    model_update = gr.update(choices=model_choices(session_), value=name)
+                except GanError as error:
+                    notices.append(f"the model {link.model_name} could not be opened, so its result is not shown: "
+                                   f"{error}")  # fmt: skip
+                    model_failed = True
+            generate_updates = [gr.update(value=link.generate[key]) if key in link.generate else gr.skip()
+                                for key in ("seed", "count", "truncation")]  # fmt: skip
+            style_updates, images_found = linked_style_values(link, style_inputs, notices)
+            run = None
+            if link.opens == "generate" and (link.model or link.generate) and not model_failed:
+                run = "generate"
+            elif link.opens == "style" and images_found:
+                run = "style"
+            return (
+                gr.update(value=notice_text(start_notice, notices), visible=bool(start_notice or notices)),
+                gr.Tabs(selected=link.opens),
+                model_update,
+                *generate_updates,
+                session_,
+                {"run": run} if run else gr.skip(),
+                *style_updates,
+            )
+
+        @user_errors
+        def on_linked_generate(
+            run: dict[str, str] | None, name: str, seed_: float, count_: float, truncation_: float,
+            session_: dict[str, Any], progress=gr.Progress(),
+        ) -> tuple[Any, Any, Any]:  # fmt: skip
+            if not run or run.get("run") != "generate":
+                return gr.skip(), gr.skip(), gr.skip()
+            return on_generate(name, seed_, count_, truncation_, session_, progress)
+
+        def on_result_link(shown: list[tuple[str, str]] | None, session_: dict[str, Any], request: gr.Request):
+            """The link of the images on show, from their own PNG metadata (not from widgets changed since)."""
+            if not shown:
+                return gr.skip()
+            first, last = png_text(shown[0][0]), png_text(shown[-1][0])
+            try:
+                seed_0, name, psi = int(first["seed"]), first["model"], float(first["truncation"])
+                if int(last["seed"]) != seed_0 + len(shown) - 1 or last.get("model") != name:
+                    return no_link("these images do not come from one request")
+                folder = session_.get("models", {}).get(name)
+                repo, revision = link_model(name, folder, embedded_models())
+                settings = {"seed": seed_0, "count": len(shown), "truncation": psi}
+                return result_link(app_url(request), Permalink(model=repo, revision=revision, generate=settings))
+            except (KeyError, ValueError) as error:  # InvalidInputError is a ValueError: its message says why
+                return no_link(str(error) if isinstance(error, GanError) else "these images carry no settings")
+
+        demo.load(
+            on_open,
+            session,
+            [notice, tabs, model, seed, count, truncation, session, linked, *style_inputs.values()],
+            api_name="open_link",
+        )
+        linked_generate = linked.change(
+            on_linked_generate,
+            [linked, model, seed, count, truncation, session],
+            [gallery, grid_image, downloads],
+            api_name="linked_generate",
+            concurrency_id="generate",
+        )
+        for event in (generate_event, linked_generate):
+            event.success(on_result_link, [gallery, session], generate_link, api_name="result_link")
     demo.queue(default_concurrency_limit=1, max_size=queue_size)
     return demo
+
+
+def linked_style_values(link: Permalink, inputs: dict[str, Any], notices: list[str]) -> tuple[list[Any], bool]:
+    """Updates for the Style tab's inputs from a link (bundled example images only), and whether all images exist."""
+    updates: list[Any] = []
+    found = bool(link.content and link.styles)
+    copies = fresh_output_dir() if found else None  # served from the temp folder, wherever the app was started
+
+    def example(name: str) -> str:
+        assert copies is not None
+        return str(shutil.copy2(STYLE_EXAMPLES / name, copies / name))
+
+    for key in inputs:
+        if key == "content" and link.content:
+            if (STYLE_EXAMPLES / link.content).is_file() and copies is not None:
+                updates.append(example(link.content))
+                continue
+            notices.append(f"ignored `content={link.content}`: not one of the bundled example images")
+            found = False
+        elif key == "styles" and link.styles:
+            missing = [name for name in link.styles if not (STYLE_EXAMPLES / name).is_file()]
+            if not missing and copies is not None:
+                updates.append([example(name) for name in link.styles])
+                continue
+            notices.append(f"ignored `styles`: {', '.join(missing)} is not one of the bundled example images")
+            found = False
+        elif key in link.style:
+            updates.append(gr.update(value=link.style[key]))
+            continue
+        updates.append(gr.skip())
+    return updates, found
 
 
 def build_hub_tab(
@@ -516,9 +745,37 @@ def build_hub_tab(
             session,
         )
 
-    def on_hub_open(session: dict[str, Any]) -> dict[str, Any]:
-        """Models fine-tuned since the tab was last shown join the push list."""
-        return gr.update(choices=model_choices(session))
+    def on_hub_open(session: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+        """Models fine-tuned since the tab was last shown join the push and publish lists."""
+        return gr.update(choices=model_choices(session)), gr.update(choices=model_choices(session))
+
+    @user_errors
+    def on_publish(
+        name: str,
+        space: str,
+        hardware: str | None,
+        visibility: str,
+        token_text: str,
+        session: dict[str, Any],
+        oauth_token: gr.OAuthToken | None,
+    ) -> str:
+        """Publish this app as the visitor's own Space, showing `name` first: a demo of their model."""
+        token = visitor_token(token_text, oauth_token)
+        if not token:
+            how = "log in with Hugging Face" if oauth else "paste a token with write access"
+            raise HubError(f"publishing a Space needs a Hugging Face login: {how}")
+        folder = model_folder(name, session)
+        # A model pulled from the Hub is named by its repo (the Space pulls it); one made here is copied in.
+        model: str | Path = name if name in embedded_models() or read_source(folder).get("repo_id") else folder
+        config = DeployConfig(space, model, hardware or None, private=visibility == "private")
+        result = deploy(config, token)
+        state = "created" if result.created else "updated (it existed, so its visibility was left as it was)"
+        shown = "private" if result.private else "public"
+        return (
+            f"Published [{result.space_id}]({result.url}): {shown}, {state}, showing **{result.default_model}** "
+            f"first. The Hub builds and starts it in a few minutes ([commit]({result.commit_url})).\n\n"
+            f"Link to it on any model and seed: `{result.url}?model=owner/name&seed=0`."
+        )
 
     @user_errors
     def on_package(name: str, repo: str, with_discriminator: bool, license: str, session: dict[str, Any]) -> str:
@@ -532,6 +789,8 @@ def build_hub_tab(
             repo_id,
             with_discriminator=bool(with_discriminator),
             license=None if license in (None, "", "inherit") else license,
+            app_space=card_space(),
+            endpoint=hub_endpoint(),
         )
         zip_path = out / f"{bundle.name}-checkpoint.zip"
         with zipfile.ZipFile(zip_path, "w") as archive:
@@ -561,6 +820,7 @@ def build_hub_tab(
             private=visibility == "private",
             with_discriminator=bool(with_discriminator),
             license=None if license in (None, "", "inherit") else license,
+            app_space=card_space(),
         )
         state = "created" if result.created else "updated (it existed, so its visibility was left as it was)"
         shown = "private" if result.private else "public"
@@ -612,6 +872,22 @@ def build_hub_tab(
             push_button = gr.Button("Push to the Hub", variant="primary")
             push_files = gr.File(label="The checkpoint, card and samples (zip): yours even if the push fails")
             push_result = gr.Markdown(elem_id="push-result")
+    gr.Markdown(
+        "### Publish a demo Space\nYour own copy of this app on the Hub, opening on the model you choose "
+        "(one you fine-tuned here is copied into it; one from the Hub is loaded when it starts)."
+    )
+    with gr.Row():
+        publish_model = gr.Dropdown(
+            list(embedded_models()), value=DEFAULT_MODEL, label="Model it shows first", allow_custom_value=True
+        )
+        publish_space = gr.Textbox(label="Space name", placeholder="my-gan-demo (your namespace) or org/my-gan-demo")
+        publish_hardware = gr.Dropdown(
+            [("keep (new Space: free cpu-basic)", ""), *((h, h) for h in PUBLISH_HARDWARE)], value="",
+            label="Hardware (paid hardware bills your account)",
+        )  # fmt: skip
+        publish_visibility = gr.Radio(["public", "private"], value="public", label="Visibility")
+    publish_button = gr.Button("Publish as a Space", variant="primary")
+    publish_result = gr.Markdown(elem_id="publish-result")
 
     gr.on(
         [browse_button.click, hub_search.submit],
@@ -621,13 +897,19 @@ def build_hub_tab(
         api_name="browse_hub",
     )
     hub_list.input(on_pick, hub_list, hub_repo, api_name="pick_checkpoint")
-    hub_tab.select(on_hub_open, session, push_model, api_name="hub_models")
+    hub_tab.select(on_hub_open, session, [push_model, publish_model], api_name="hub_models")
     gr.on(
         [pull_button.click, hub_repo.submit],
         on_pull,
         [hub_repo, hub_revision, hub_token, session],
         [pull_report, generate_model, finetune_start, push_model, session],
         api_name="pull_model",
+    )
+    publish_button.click(
+        on_publish,
+        [publish_model, publish_space, publish_hardware, publish_visibility, hub_token, session],
+        publish_result,
+        api_name="publish_space",
     )
     push_button.click(
         on_package,
@@ -849,9 +1131,17 @@ def build_finetune_tab(
 
 
 def build_style_tab(
-    style_networks: VGG19WeightsCache, generated_grid: gr.Image, priority: InteractivePriority, lines: WaitingLines
-) -> None:
-    """Content and style uploads, weights and sliders, live preview, Stop, download; examples that ship offline."""
+    style_networks: VGG19WeightsCache,
+    generated_grid: gr.Image,
+    linked: gr.State,
+    priority: InteractivePriority,
+    lines: WaitingLines,
+) -> dict[str, gr.components.Component]:
+    """Content and style uploads, weights and sliders, live preview, Stop, download; examples that ship offline.
+
+    Returns the inputs a permalink sets, by their link key (gan.share.STYLE_FIELDS, plus content and styles);
+    `linked` turning to {"run": "style"} stylises at once (a permalink's result).
+    """
     style_defaults = StyleConfig()
     gr.Markdown(
         "Render a picture in the style of one or more others (Gatys et al.'s Gram-matrix method on VGG19 "
@@ -890,6 +1180,10 @@ def build_style_tab(
             )
             style_status = gr.Markdown(elem_id="style-status")
             style_download = gr.File(label="Download PNG", elem_id="style-download")
+            style_link = gr.Textbox(
+                label="Link to this result", placeholder="Stylise, and a link to the result appears here",
+                buttons=["copy"], interactive=False, elem_id="style-link",
+            )  # fmt: skip
     with gr.Row():
         style_size = gr.Slider(
             64, STYLE_UI_MAX_SIZE, _style_ui_size(style_defaults), step=32, label="Size (longer side, px)",
@@ -1011,20 +1305,56 @@ def build_style_tab(
             raise gr.Error("generate images in the Generate tab first")
         return grid
 
-    style_inputs = [style_content, style_files, style_blend, style_size, style_steps, style_content_weight,
-                    style_style_weight, style_tv_weight, style_preserve, style_scale, style_levels, style_coarse_steps,
-                    style_init, style_seed]  # fmt: skip
+    def on_linked_stylize(run: dict[str, str] | None, *values: Any, progress=gr.Progress()) -> Iterator[tuple]:
+        if not run or run.get("run") != "style":
+            yield gr.skip(), gr.skip(), gr.skip()
+            return
+        yield from on_stylize(*values, progress=progress)
+
+    def on_style_link(result: str | None, content_path: str | None, style_paths: Any, request: gr.Request):
+        """The link of the finished image: its settings from its own PNG metadata, bundled images by their bytes."""
+        meta = png_text(result) if result else {}
+        if "config" not in meta:
+            return gr.skip() if not result else no_link("only a finished image has a link: Stylise again")
+        style_paths = [style_paths] if isinstance(style_paths, str) else list(style_paths or [])
+        names = ", ".join(Path(p).name for p in style_paths)
+        if not content_path or meta.get("content") != Path(content_path).name or meta.get("styles") != names:
+            return no_link("the images changed since this result: Stylise again for a link")
+        try:
+            link = Permalink(style=style_link_settings(json.loads(meta["config"])))
+        except (ValueError, TypeError) as error:
+            return no_link(f"this result's settings cannot be linked ({error})")
+        content_name = bundled_example(content_path, STYLE_EXAMPLES)
+        style_names = [bundled_example(path, STYLE_EXAMPLES) for path in style_paths]
+        if content_name and style_names and all(style_names):
+            link.content, link.styles = content_name, tuple(name for name in style_names if name)
+            return result_link(app_url(request), link)
+        note = "settings only: a link never carries your own images, so whoever opens it adds theirs"
+        return result_link(app_url(request), link, note)
+
+    inputs = {
+        "content": style_content, "styles": style_files, "blend": style_blend, "size": style_size,
+        "steps": style_steps, "content_weight": style_content_weight, "style_weight": style_style_weight,
+        "tv_weight": style_tv_weight, "preserve_colors": style_preserve, "style_scale": style_scale,
+        "levels": style_levels, "coarse_steps": style_coarse_steps, "init": style_init, "style_seed": style_seed,
+    }  # fmt: skip  # in on_stylize's order
     style_event = stylize_button.click(
-        on_stylize,
-        style_inputs,
-        [style_output, style_status, style_download],
-        api_name="stylize",
-        concurrency_id="style",
-        concurrency_limit=1,
-        validator=lines.validator("style", "style renders", len(style_inputs)),
-    )
-    stop_button.click(on_stop, None, style_status, api_name="stop_stylize", cancels=[style_event], queue=False)
+        on_stylize, list(inputs.values()), [style_output, style_status, style_download], api_name="stylize",
+        concurrency_id="style", concurrency_limit=1,
+        validator=lines.validator("style", "style renders", len(inputs)),
+    )  # fmt: skip
+    linked_event = linked.change(
+        on_linked_stylize, [linked, *inputs.values()], [style_output, style_status, style_download],
+        api_name="linked_stylize", concurrency_id="style",
+    )  # fmt: skip
+    stylize_button.click(None, None, style_link, js="() => ''")  # a new run: the old link no longer applies
+    for event in (style_event, linked_event):
+        event.success(on_style_link, [style_download, style_content, style_files], style_link,
+                      api_name="style_result_link")  # fmt: skip
+    stop_button.click(on_stop, None, style_status, api_name="stop_stylize", cancels=[style_event, linked_event],
+                      queue=False)  # fmt: skip
     use_grid.click(use_generated, generated_grid, style_content, api_name="use_generated_grid")
+    return inputs
 
 
 def _style_ui_size(defaults: StyleConfig) -> int:
@@ -1043,15 +1373,29 @@ def _as_int(value: float | int | None, name: str) -> int:
     return int(value)
 
 
-def main() -> None:
+def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="GAN studio web app")
     parser.add_argument("--host", default=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"))
     parser.add_argument("--port", type=int, default=int(os.environ.get("GRADIO_SERVER_PORT", "7860")))
     parser.add_argument("--share", action="store_true", help="ask Gradio for a public share link")
-    args = parser.parse_args()
-    build_app().launch(
-        server_name=args.host, server_port=args.port, share=args.share, ssr_mode=False, theme=gr.themes.Soft()
+    args = parser.parse_args(argv)
+    demo = build_app()
+    share = args.share
+    if share and (reason := share_unavailable()):
+        print(f"* No public link: {reason}. GAN studio runs on this machine only.", flush=True)
+        share = False
+    demo.launch(
+        server_name=args.host,
+        server_port=args.port,
+        share=share,
+        ssr_mode=False,
+        theme=gr.themes.Soft(),
+        prevent_thread_lock=True,
     )
+    if share and not demo.share_url:  # Gradio printed its own reason (often the tunnel program's download)
+        print("* No public link: Gradio could not open its share tunnel. GAN studio runs on this machine only.",
+              flush=True)  # fmt: skip
+    demo.block_thread()
 
 
 if __name__ == "__main__":

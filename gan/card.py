@@ -12,6 +12,7 @@ import json
 import shutil
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from gan.checkpoint import CONFIG_NAME, DISCRIMINATOR_DIR, WEIGHTS_NAME, Checkpoint, load_checkpoint
 from gan.config import GenerateConfig
@@ -25,6 +26,19 @@ SAMPLE_SEEDS = GenerateConfig(seed=0, count=16)  # the card's grid: seeds 0..15,
 DEFAULT_LICENSE = "apache-2.0"  # the studio's own licence, for models trained here with nothing to inherit
 KNOWN_DATASETS = {"mnist": "ylecun/mnist"}  # built-in training sets -> their Hub dataset ids
 QUALITY_KEYS = ("fid", "kid", "precision", "recall", "inception_score")
+HUB_URL = "https://huggingface.co"
+DEFAULT_SPACE = "gan-studio/gan-studio"  # the public GAN studio Space that cards link to unless told otherwise
+BADGE = "https://huggingface.co/datasets/huggingface/badges/resolve/main/open-in-hf-spaces-md.svg"
+
+
+def space_url(space_id: str, endpoint: str = HUB_URL) -> str:
+    """A Space's page on the Hub (also its git address)."""
+    return f"{endpoint.rstrip('/')}/spaces/{space_id}"
+
+
+def model_app_link(repo_id: str, space_id: str = DEFAULT_SPACE, endpoint: str = HUB_URL) -> str:
+    """The address that opens GAN studio on `space_id` with `repo_id` selected (a permalink, see gan.share)."""
+    return f"{space_url(space_id, endpoint)}?model={quote(repo_id, safe='/')}"
 
 
 def read_source(folder: str | Path) -> dict[str, Any]:
@@ -99,8 +113,14 @@ def model_card(
     license: str | None = None,
     with_discriminator: bool = False,
     samples: str | None = SAMPLES_NAME,
+    app_space: str | None = None,
+    endpoint: str = HUB_URL,
 ) -> str:
-    """The README.md of a pushed model: metadata, samples, training record, quality, usage."""
+    """The README.md of a pushed model: metadata, samples, training record, quality, usage.
+
+    `app_space`: the GAN studio Space the card links to ("open this model in the app", and where
+    the `gan` package of the usage snippets comes from); None leaves the link out.
+    """
     source = source or {}
     meta = checkpoint.metadata
     c = checkpoint.config
@@ -114,6 +134,8 @@ def model_card(
     if source.get("repo_id"):
         base = f"[{source['repo_id']}]({source.get('url') or ''})"
         parts.append(f"It derives from {base} (commit `{source.get('revision')}`).")
+    if app_space:
+        parts.append(f"\n[![Open in GAN studio]({BADGE})]({model_app_link(repo_id, app_space, endpoint)})")
     if samples:
         parts.append(f"\n![Samples for seeds 0-15]({samples})\n\n*Seeds 0-15, truncation ψ = 1 (none).*")
 
@@ -135,11 +157,23 @@ def model_card(
     files = f"`{CONFIG_NAME}` + `{WEIGHTS_NAME}` (generator)"
     if with_discriminator:
         files += f", `{DISCRIMINATOR_DIR}/` (discriminator, to fine-tune further)"
+    parts.append("\n## Use this model\n")
+    if app_space:
+        link = model_app_link(repo_id, app_space, endpoint)
+        parts.append(
+            f"**In the browser**: [open {repo_id} in GAN studio]({link}) to sample it by seed and truncation, walk "
+            "its latent space or fine-tune it on your own pictures; each result has a link that reproduces it.\n"
+        )
+        where = (
+            "GAN studio's `gan` package comes with the app: "
+            f"`git clone {space_url(app_space, endpoint)} gan-studio && cd gan-studio && "
+            "pip install -r requirements.txt`, then, in that folder:"
+        )
+    else:
+        where = "With GAN studio's `gan` package (it comes with the GAN studio app), in the app's folder:"
     parts.append(
-        "\n## Use it\n\n"
-        f"Files: {files}. Weights are safetensors (no pickles); `config.json` holds the architecture's "
-        "constructor arguments and the training record.\n\n"
-        "Python, with GAN studio's `gan` package:\n\n"
+        f"{where}\n\n"
+        "**Python**\n\n"
         "```python\n"
         "from gan.checkpoint import load_checkpoint\n"
         "from gan.config import GenerateConfig\n"
@@ -148,12 +182,14 @@ def model_card(
         f'model = load_checkpoint(pull("{repo_id}").folder)\n'
         "images = generate(model.generator, GenerateConfig(seed=0, count=16))  # (16, C, H, W) in [0, 1]\n"
         "```\n\n"
-        "Command line:\n\n"
+        "**Command line**\n\n"
         "```bash\n"
         f"python -m gan pull {repo_id} --out models/{name}\n"
         f"python -m gan generate --model models/{name} --seed 0 --count 16 --grid --out samples/\n"
         "```\n\n"
-        "Image *i* of a request uses seed *first + i*: the same seed gives the same image on any machine."
+        f"Files: {files}. Weights are safetensors (no pickles); `config.json` holds the architecture's "
+        "constructor arguments and the training record. Image *i* of a request uses seed *first + i*: the same "
+        "seed gives the same image on any machine."
     )
     return "\n".join(parts) + "\n"
 
@@ -165,8 +201,12 @@ def write_bundle(
     *,
     with_discriminator: bool = False,
     license: str | None = None,
+    app_space: str | None = DEFAULT_SPACE,
+    endpoint: str = HUB_URL,
 ) -> list[str]:
-    """Lay out what a push uploads in `out`; returns the relative paths written."""
+    """Lay out what a push uploads in `out`; returns the relative paths written.
+
+    `app_space`: the GAN studio Space the model card links to (None: no link)."""
     folder, out = Path(folder), Path(out)
     checkpoint = load_checkpoint(folder, with_discriminator=with_discriminator)
     if with_discriminator and checkpoint.discriminator is None:
@@ -187,6 +227,7 @@ def write_bundle(
     parent = checkpoint.metadata.get("fine_tuned_from")
     if not source and isinstance(parent, str) and parent:  # fine-tuned from a pulled model: credit it
         source = read_source(parent)
-    card = model_card(checkpoint, repo_id, source=source, license=license, with_discriminator=with_discriminator)
+    card = model_card(checkpoint, repo_id, source=source, license=license, with_discriminator=with_discriminator,
+                      app_space=app_space, endpoint=endpoint)  # fmt: skip
     (out / "README.md").write_text(card, encoding="utf-8")
     return [*written, SAMPLES_NAME, "README.md"]

@@ -1,4 +1,4 @@
-"""Command line: `python -m gan generate|train|info|pull|push|style ...`.
+"""Command line: `python -m gan generate|train|info|pull|push|style|deploy|app ...`.
 
 User errors (GanError) end with a one-line message on stderr and exit code 2.
 """
@@ -11,6 +11,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from gan.card import DEFAULT_SPACE
 from gan.config import GenerateConfig, InterpolateConfig, parse_seed_list
 from gan.errors import GanError
 from gan.models import ARCHITECTURES
@@ -71,6 +72,28 @@ def build_parser() -> argparse.ArgumentParser:
     push.add_argument("--with-discriminator", action="store_true", help="also upload discriminator/ for fine-tuning")
     push.add_argument("--license", default=None, help="licence id for the card (default: inherited or apache-2.0)")
     push.add_argument("--token-file", default=None, help="file holding a write token (else $HF_TOKEN)")
+    push.add_argument(
+        "--app-space", default=DEFAULT_SPACE, help=f"GAN studio Space the model card links to (default {DEFAULT_SPACE})"
+    )
+
+    dep = commands.add_parser("deploy", help="publish this app as a Hugging Face Space (creates or updates it)")
+    dep.add_argument("space", help="Space name (goes to your namespace) or owner/name")
+    dep.add_argument(
+        "--model",
+        default=None,
+        help="the model visitors see first: an embedded name, a checkpoint folder (copied into the Space) "
+        "or a Hub repo id[@revision] (pulled when the Space starts); default mnist-dcgan",
+    )
+    dep.add_argument("--hardware", default=None, help="e.g. cpu-basic, zero-a10g, t4-small (default: unchanged)")
+    dep.add_argument("--private", action="store_true", help="create the Space private")
+    dep.add_argument("--docker", action="store_true", help="a Docker Space built from the Dockerfile (default: Gradio)")
+    dep.add_argument("--title", default=None, help="the Space's title (default: the README's)")
+    dep.add_argument("--token-file", default=None, help="file holding a write token (else $HF_TOKEN)")
+
+    app = commands.add_parser("app", help="start the web app (app.py beside the package)")
+    app.add_argument("--host", default=None, help="address to listen on (default 127.0.0.1)")
+    app.add_argument("--port", type=int, default=None, help="port (default 7860)")
+    app.add_argument("--share", action="store_true", help="ask Gradio for a public share link")
 
     sty = commands.add_parser("style", help="render an image in the style of others (neural style transfer)")
     sty.add_argument("content", help="the image whose layout is kept")
@@ -116,6 +139,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_push(args)
         if args.command == "style":
             return run_style(args)
+        if args.command == "deploy":
+            return run_deploy(args)
+        if args.command == "app":
+            return run_app(args)
     except GanError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
@@ -318,9 +345,8 @@ def run_push(args: argparse.Namespace) -> int:
 
     folder = resolve_model(args.run)
     token = read_token(args.token_file)
-    result = push(
-        folder, args.repo, token, private=args.private, with_discriminator=args.with_discriminator, license=args.license
-    )
+    result = push(folder, args.repo, token, private=args.private, with_discriminator=args.with_discriminator,
+                  license=args.license, app_space=args.app_space or None)  # fmt: skip
     visibility = "private" if result.private else "public"
     state = "created" if result.created else "updated (it existed: visibility unchanged)"
     print(f"pushed {folder} to {result.url} ({visibility}, {state})")
@@ -399,4 +425,40 @@ def run_style(args: argparse.Namespace) -> int:
         print(f"note: {note}", file=sys.stderr)
     height, width = result.shape[-2:]
     print(f"wrote {out} ({width}×{height}, {final.step} steps, {time.monotonic() - started:.0f} s)")
+    return 0
+
+
+def run_deploy(args: argparse.Namespace) -> int:
+    from gan.deploy import DeployConfig, deploy
+
+    model: str | Path | None = args.model
+    if model is not None and Path(model).expanduser().is_dir():
+        model = Path(model)
+    config = DeployConfig(args.space, model, args.hardware, args.private, args.docker, args.title)
+    result = deploy(config, read_token(args.token_file))
+    visibility = "private" if result.private else "public"
+    state = "created" if result.created else "updated (it existed: visibility unchanged)"
+    print(f"published GAN studio to {result.url} ({visibility}, {state}, {result.sdk} SDK)")
+    print(f"  default model: {result.default_model}")
+    print(f"  models: {', '.join(result.models)}")
+    if result.hardware:
+        print(f"  hardware requested: {result.hardware}")
+    print(f"  commit: {result.commit_url}")
+    print(f"  {len(result.files)} files; the Hub builds and starts the Space now (a few minutes)")
+    return 0
+
+
+def run_app(args: argparse.Namespace) -> int:
+    """Start app.py, the UI that lives beside this package (the package itself never imports it)."""
+    import importlib.util
+
+    path = Path(__file__).resolve().parent.parent / "app.py"
+    spec = importlib.util.spec_from_file_location("app", path) if path.is_file() else None
+    if spec is None or spec.loader is None:
+        raise GanError(f"no app.py beside the gan package (looked for {path})")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault("app", module)
+    spec.loader.exec_module(module)
+    argv = [*(["--host", args.host] if args.host else []), *(["--port", str(args.port)] if args.port else [])]
+    module.main([*argv, *(["--share"] if args.share else [])])
     return 0

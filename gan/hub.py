@@ -10,6 +10,7 @@
   needs code execution to load are refused with a message saying why.
 - `browse` lists community GAN checkpoints (`HfApi.list_models` by tag).
 - `push` uploads a checkpoint with a model card (see `gan.card`).
+- `publish_space` creates or updates a Space from a staged folder (see `gan.deploy`).
 
 Sizes are checked from the repo tree before anything is downloaded, and each
 download is checked against the size and sha256 the Hub announced. Every failure
@@ -36,7 +37,7 @@ from urllib.parse import unquote, urlsplit
 
 import torch
 
-from gan.card import SOURCE_NAME, read_source, write_bundle
+from gan.card import DEFAULT_SPACE, SOURCE_NAME, read_source, write_bundle
 from gan.checkpoint import (
     CONFIG_NAME,
     DISCRIMINATOR_DIR,
@@ -409,6 +410,7 @@ class PullResult:
     url: str | None = None
     has_discriminator: bool = False
     downloaded: list[str] = field(default_factory=list)
+    private: bool | None = None  # a Hub repo's visibility (None for a local folder)
 
     def describe(self) -> list[str]:
         """Lines for a person: what was loaded, from where, under which licence."""
@@ -451,8 +453,10 @@ def pull(
     where = parse_source(source, allow_local=allow_local)
     card: dict[str, Any] = {}
     origin: dict[str, Any] = {}
+    private = None
     if where.kind == "hub":
         info, files = _hub_files(where.repo_id, revision or where.revision, token, max_bytes)
+        private = info.private
         if info.card_data is not None:
             card = info.card_data.to_dict()
         origin = {"repo_id": where.repo_id, "revision": info.sha, "url": f"{endpoint()}/{where.repo_id}"}
@@ -518,6 +522,7 @@ def pull(
         url=origin.get("url"),
         has_discriminator=checkpoint.discriminator is not None,
         downloaded=list(files.fetched),
+        private=private,
     )
 
 
@@ -630,26 +635,24 @@ def push(
     with_discriminator: bool = False,
     license: str | None = None,
     commit_message: str | None = None,
+    app_space: str | None = DEFAULT_SPACE,
 ) -> PushResult:
     """Create `repo_id` (or reuse it) and upload the checkpoint with a model card and a sample grid.
 
-    `repo_id` may be a bare name: it then goes to the token owner's namespace.
+    `repo_id` may be a bare name: it then goes to the token owner's namespace. `app_space`: the
+    GAN studio Space the card links to (None: no link).
     """
     from huggingface_hub import HfApi
     from huggingface_hub.errors import HfHubHTTPError
 
     if not token:
         raise HubError("pushing needs a Hugging Face login: log in, or give a token with write access")
-    name = (repo_id or "").strip()
-    if not name or not REPO_ID.match(name) or ".." in name or "--" in name:
-        raise InvalidInputError(f"{repo_id!r} is not a repo name like my-gan or owner/my-gan")
+    repo_id, user = _full_repo_id(repo_id, token, "my-gan")
     api = HfApi(token=token)
-    with _hub_errors("checking the token", token=token):
-        user = api.whoami(token=token)["name"]
-    repo_id = name if "/" in name else f"{user}/{name}"
     namespace = repo_id.split("/")[0]
     with tempfile.TemporaryDirectory(prefix="gan-push-") as stage:
-        files = write_bundle(folder, stage, repo_id, with_discriminator=with_discriminator, license=license)
+        files = write_bundle(folder, stage, repo_id, with_discriminator=with_discriminator, license=license,
+                             app_space=app_space, endpoint=endpoint())  # fmt: skip
         created = True
         with _hub_errors(f"creating {repo_id}", repo_id, token=token):
             try:
@@ -674,6 +677,95 @@ def push(
                 raise HubError(f"the Hub refused the model card of {repo_id}: {error}") from error
             private_now = api.model_info(repo_id, token=token).private
     return PushResult(repo_id, f"{endpoint()}/{repo_id}", commit.commit_url, private_now, created, tuple(files))
+
+
+def _full_repo_id(name: str, token: str, example: str) -> tuple[str, str]:
+    """(owner/name, the token's user): a bare name goes to the token owner's namespace."""
+    from huggingface_hub import HfApi
+
+    name = (name or "").strip()
+    if not name or not REPO_ID.match(name) or ".." in name or "--" in name:
+        raise InvalidInputError(f"{name!r} is not a repo name like {example} or owner/{example}")
+    with _hub_errors("checking the token", token=token):
+        user = HfApi(token=token).whoami(token=token)["name"]
+    return (name if "/" in name else f"{user}/{name}"), user
+
+
+def full_repo_id(name: str, token: str) -> str:
+    """`name` as owner/name: a bare name goes to the namespace of the token's owner (asks the Hub who that is)."""
+    if not token:
+        raise HubError("this needs a Hugging Face login: log in, or give a token with write access")
+    return _full_repo_id(name, token, "my-repo")[0]
+
+
+# -- Spaces ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SpaceResult:
+    space_id: str
+    url: str  # the Space's page
+    commit_url: str
+    private: bool | None  # as the Hub reports it after the upload
+    created: bool  # False when the Space existed (its visibility was left as it was)
+    hardware: str | None  # the hardware requested now, if any
+
+
+def publish_space(
+    folder: str | Path,
+    space_id: str,
+    token: str | None,
+    *,
+    sdk: str,
+    private: bool = False,
+    hardware: str | None = None,
+    delete_patterns: tuple[str, ...] = (),
+    commit_message: str | None = None,
+) -> SpaceResult:
+    """Create the Space `space_id` (or reuse it) and upload `folder` to it in one commit.
+
+    Files of the Space matching `delete_patterns` that `folder` lacks are deleted in the same
+    commit (what an older publication left behind). `hardware` is asked for at creation, or
+    requested for an existing Space. The Hub builds and starts the Space on its own afterwards.
+    """
+    from huggingface_hub import HfApi
+    from huggingface_hub.errors import HfHubHTTPError
+
+    if not token:
+        raise HubError("publishing a Space needs a Hugging Face login: log in, or give a token with write access")
+    space_id, user = _full_repo_id(space_id, token, "my-demo")
+    namespace = space_id.split("/")[0]
+    api = HfApi(token=token)
+    created = True
+    with _hub_errors(f"creating the Space {space_id}", space_id, token=token):
+        try:
+            api.create_repo(space_id, repo_type="space", space_sdk=sdk, private=private, space_hardware=hardware,
+                            token=token)  # fmt: skip
+        except HfHubHTTPError as error:
+            if getattr(error.response, "status_code", None) != 409:  # 409: it exists, push a new commit
+                _raise_write_error(error, namespace, user)
+                raise
+            created = False
+    with _hub_errors(f"uploading to the Space {space_id}", space_id, token=token):
+        try:
+            commit = api.upload_folder(
+                repo_id=space_id,
+                repo_type="space",
+                folder_path=str(folder),
+                commit_message=commit_message or "Publish GAN studio with python -m gan deploy",
+                delete_patterns=list(delete_patterns) or None,
+                token=token,
+            )
+            if hardware and not created:
+                api.request_space_hardware(space_id, hardware, token=token)
+        except HfHubHTTPError as error:
+            _raise_write_error(error, namespace, user)
+            raise
+        except ValueError as error:  # the Hub's YAML check refused the README's configuration
+            raise HubError(f"the Hub refused the README configuration of {space_id}: {error}") from error
+        private_now = api.space_info(space_id, token=token).private
+    url = f"{endpoint()}/spaces/{space_id}"
+    return SpaceResult(space_id, url, commit.commit_url, private_now, created, hardware)
 
 
 def _raise_write_error(error: Exception, namespace: str, user: str) -> None:

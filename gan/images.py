@@ -81,3 +81,12 @@ def save_gif(frames: Sequence[Image.Image], path: str | Path, frame_ms: int = 80
         comment=comment.encode()[:255],
     )
     return path
+
+
+def png_text(path: str | Path) -> dict[str, str]:
+    """The text chunks of a PNG written by save_png (empty for anything else)."""
+    try:
+        with Image.open(path) as image:
+            return {str(k): str(v) for k, v in getattr(image, "text", {}).items()}
+    except (OSError, ValueError):
+        return {}

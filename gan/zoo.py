@@ -5,8 +5,10 @@ Every sub-folder of `weights/` holding a `config.json` is a model named after th
 
 from __future__ import annotations
 
+import os
 import threading
 from collections import OrderedDict
+from collections.abc import Mapping
 from pathlib import Path
 
 from gan.checkpoint import CONFIG_NAME, Checkpoint, load_checkpoint
@@ -14,6 +16,8 @@ from gan.errors import CheckpointError
 
 WEIGHTS_DIR = Path(__file__).resolve().parent.parent / "weights"
 DEFAULT_MODEL = "mnist-dcgan"  # the embedded default: works offline, on CPU
+DEFAULT_MODEL_ENV = "GAN_STUDIO_DEFAULT_MODEL"  # the model the app shows first: an embedded name or a Hub repo id
+DEFAULT_MODEL_FILE = "default_model.txt"  # the same, in weights/: written by `python -m gan deploy` for a Space
 
 
 def embedded_models(weights_dir: Path = WEIGHTS_DIR) -> dict[str, Path]:
@@ -21,6 +25,19 @@ def embedded_models(weights_dir: Path = WEIGHTS_DIR) -> dict[str, Path]:
     if not weights_dir.is_dir():
         return {}
     return {p.name: p for p in sorted(weights_dir.iterdir()) if (p / CONFIG_NAME).is_file()}
+
+
+def configured_default_model(weights_dir: Path = WEIGHTS_DIR, environ: Mapping[str, str] | None = None) -> str:
+    """The model the app shows first: $GAN_STUDIO_DEFAULT_MODEL, else weights/default_model.txt, else DEFAULT_MODEL.
+
+    The value is an embedded model's name or a Hub repo id (owner/name[@revision]); the app checks it.
+    """
+    environ = os.environ if environ is None else environ
+    value = (environ.get(DEFAULT_MODEL_ENV) or "").strip()
+    path = weights_dir / DEFAULT_MODEL_FILE
+    if not value and path.is_file():
+        value = path.read_text(encoding="utf-8", errors="replace").strip()[:300]
+    return value or DEFAULT_MODEL
 
 
 def resolve_model(name_or_path: str | None, weights_dir: Path = WEIGHTS_DIR) -> Path:

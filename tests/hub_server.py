@@ -14,6 +14,10 @@ GAN studio does, with the same status codes and headers the client keys on:
 - `POST /{repo}.git/info/lfs/objects/batch`              LFS batch API, basic transfer: PUT to `/lfs-upload/{oid}`
 - `POST /api/validate-yaml`                              model card metadata check (JSON answer)
 - `POST /api/models/{repo}/commit/{rev}`                 ndjson commit (header, file, lfsFile, deletedFile lines)
+- the same under `/api/spaces/...`, `/spaces/{repo}.git/...` and `/spaces/{repo}/resolve/...` for Spaces (a
+  separate namespace: a model and a Space may share a name), which also need an `sdk` when created (plus an
+  optional `hardware`), have their README's Space configuration checked, and take
+  `POST /api/spaces/{repo}/hardware` (hardware requests are recorded, never run)
 
 Errors carry `X-Error-Code` (`RepoNotFound`, `RevisionNotFound`, `EntryNotFound`) like the
 Hub's. Repos are private or public; tokens map to users with a role (`read`/`write`) and
@@ -41,6 +45,9 @@ ALICE = "hf_alice_write_token"  # alice: write token, member of the `gan-lab` or
 BOB_READ = "hf_bob_read_token"  # bob: read-only token
 MALLORY = "hf_mallory_write_token"  # mallory: write token, no organisation
 
+SPACE_SDKS = ("gradio", "streamlit", "docker", "static")
+SPACE_HARDWARE = ("cpu-basic", "cpu-upgrade", "zero-a10g", "t4-small", "t4-medium", "l4x1", "a10g-small",
+                  "a10g-large", "a100-large", "h100")  # fmt: skip
 LFS_SUFFIXES = (".safetensors", ".bin", ".pt", ".pth", ".ckpt", ".pkl", ".png", ".zip")
 PIPELINE_TAGS = {"unconditional-image-generation", "text-to-image", "image-to-image", "image-classification"}
 GITATTRIBUTES = b"*.safetensors filter=lfs diff=lfs merge=lfs -text\n*.bin filter=lfs diff=lfs merge=lfs -text\n"
@@ -71,6 +78,8 @@ class StoredFile:
 class Repo:
     repo_id: str
     private: bool = False
+    repo_type: str = "model"  # or "space"
+    hardware: list[str] = field(default_factory=list)  # a Space's hardware requests, in order
     downloads: int = 0
     commits: dict[str, dict[str, StoredFile]] = field(default_factory=dict)  # sha -> path -> file
     branches: dict[str, str] = field(default_factory=dict)  # name -> sha
@@ -123,24 +132,35 @@ class FakeHub:
 
     def reset(self) -> None:
         with self.lock:
-            self.repos: dict[str, Repo] = {}
+            self.repos: dict[str, Repo] = {}  # models
+            self.spaces: dict[str, Repo] = {}
             self.lfs_store: dict[str, bytes] = {}
             self.faults: dict[tuple[str, str], int] = {}  # (repo, path) -> bytes sent before the line drops
             self.requests: list[tuple[str, str, str | None]] = []  # (method, path, user or None)
 
+    def store(self, repo_type: str = "model") -> dict[str, Repo]:
+        return self.spaces if repo_type == "space" else self.repos
+
     def add_repo(
-        self, repo_id: str, files: dict[str, bytes], private: bool = False, downloads: int = 0, message: str = "init"
+        self,
+        repo_id: str,
+        files: dict[str, bytes],
+        private: bool = False,
+        downloads: int = 0,
+        message: str = "init",
+        repo_type: str = "model",
     ) -> str:
         """Create (or add a commit to) a repo straight in memory; returns the commit sha."""
         with self.lock:
-            repo = self.repos.setdefault(repo_id, Repo(repo_id, private=private, downloads=downloads))
+            new = Repo(repo_id, private=private, downloads=downloads, repo_type=repo_type)
+            repo = self.store(repo_type).setdefault(repo_id, new)
             base = dict(repo.head) if repo.branches else {".gitattributes": StoredFile(GITATTRIBUTES, False)}
             for path, content in files.items():
                 base[path] = StoredFile(content, _is_lfs(path, content))
             return self._commit(repo, base, message)
 
-    def files(self, repo_id: str, revision: str = "main") -> dict[str, bytes]:
-        repo = self.repos[repo_id]
+    def files(self, repo_id: str, revision: str = "main", repo_type: str = "model") -> dict[str, bytes]:
+        repo = self.store(repo_type)[repo_id]
         return {path: f.content for path, f in repo.commits[repo.resolve(revision) or ""].items()}
 
     def downloaded(self, repo_id: str) -> list[str]:
@@ -172,16 +192,16 @@ class FakeHub:
             raise HubError(401, "Invalid credentials in Authorization header")
         return self.users[token]
 
-    def readable(self, repo_id: str, user: User | None) -> Repo:
-        repo = self.repos.get(repo_id)
+    def readable(self, repo_id: str, user: User | None, repo_type: str = "model") -> Repo:
+        repo = self.store(repo_type).get(repo_id)
         namespace = repo_id.split("/")[0]
         if repo is None or (repo.private and (user is None or namespace not in (user.name, *user.orgs))):
             # The Hub answers the same for "missing" and "private, no access": it does not leak existence.
             raise HubError(401 if user is None else 404, "Repository not found", "RepoNotFound")
         return repo
 
-    def writable(self, repo_id: str, user: User | None) -> Repo:
-        repo = self.readable(repo_id, user)
+    def writable(self, repo_id: str, user: User | None, repo_type: str = "model") -> Repo:
+        repo = self.readable(repo_id, user, repo_type)
         self.check_namespace(repo_id.split("/")[0], user)
         return repo
 
@@ -215,7 +235,9 @@ def _front_matter(text: str) -> tuple[dict[str, Any] | None, str | None]:
     return data, None
 
 
-def _card_errors(data: dict[str, Any]) -> list[str]:
+def _card_errors(data: dict[str, Any], repo_type: str = "model") -> list[str]:
+    if repo_type == "space":
+        return _space_config_errors(data)
     errors = []
     if "license" in data and not isinstance(data["license"], str):
         errors.append('"license" must be a string')
@@ -224,6 +246,27 @@ def _card_errors(data: dict[str, Any]) -> list[str]:
             errors.append(f'"{key}" must be an array of strings')
     if "pipeline_tag" in data and data["pipeline_tag"] not in PIPELINE_TAGS:
         errors.append(f'"pipeline_tag" must be a known pipeline, got {data["pipeline_tag"]!r}')
+    return errors
+
+
+def _space_config_errors(data: dict[str, Any]) -> list[str]:
+    """What the Hub checks in a Space's README configuration (https://huggingface.co/docs/hub/spaces-config-reference)."""
+    errors = []
+    if data.get("sdk") not in SPACE_SDKS:
+        errors.append(f'"sdk" must be one of {", ".join(SPACE_SDKS)}, got {data.get("sdk")!r}')
+    for key in ("title", "sdk_version", "python_version", "app_file", "license", "suggested_hardware", "emoji"):
+        if key in data and not isinstance(data[key], str):
+            errors.append(f'"{key}" must be a string')
+    for key in ("hf_oauth", "pinned"):
+        if key in data and not isinstance(data[key], bool):
+            errors.append(f'"{key}" must be a boolean')
+    if "app_port" in data and not isinstance(data["app_port"], int):
+        errors.append('"app_port" must be an integer')
+    for key in ("models", "datasets", "tags", "preload_from_hub", "hf_oauth_scopes"):
+        if key in data and not (isinstance(data[key], list) and all(isinstance(t, str) for t in data[key])):
+            errors.append(f'"{key}" must be an array of strings')
+    if "suggested_hardware" in data and data["suggested_hardware"] not in SPACE_HARDWARE:
+        errors.append(f'"suggested_hardware" must be a known hardware, got {data["suggested_hardware"]!r}')
     return errors
 
 
@@ -304,28 +347,34 @@ def _make_handler(hub: FakeHub) -> type[BaseHTTPRequestHandler]:
                 return self._validate_yaml(json.loads(raw or b"{}"))
             if s == ["api", "models"] and method == "GET":
                 return self._list_models(query, user)
-            if s[:2] == ["api", "models"] and len(s) >= 4:
-                repo_id, rest = f"{s[2]}/{s[3]}", s[4:]
+            if s[:2] in (["api", "models"], ["api", "spaces"]) and len(s) >= 4:
+                repo_id, rest, kind = f"{s[2]}/{s[3]}", s[4:], s[1][:-1]
                 if not rest and method == "GET":
-                    return self._info(repo_id, "main", query, user)
+                    return self._info(repo_id, "main", query, user, kind)
                 if rest[0] == "revision" and len(rest) == 2 and method == "GET":
-                    return self._info(repo_id, rest[1], query, user)
+                    return self._info(repo_id, rest[1], query, user, kind)
                 if rest[0] == "tree" and len(rest) >= 2 and method == "GET":
-                    return self._tree(repo_id, rest[1], "/".join(rest[2:]), query, user)
+                    return self._tree(repo_id, rest[1], "/".join(rest[2:]), query, user, kind)
                 if rest[0] == "preupload" and len(rest) == 2 and method == "POST":
-                    return self._preupload(repo_id, rest[1], json.loads(raw), user)
+                    return self._preupload(repo_id, rest[1], json.loads(raw), user, kind)
                 if rest[0] == "commit" and len(rest) == 2 and method == "POST":
-                    return self._commit(repo_id, rest[1], raw, user)
+                    return self._commit(repo_id, rest[1], raw, user, kind)
+                if kind == "space" and rest == ["hardware"] and method == "POST":
+                    return self._request_hardware(repo_id, json.loads(raw or b"{}"), user)
+            if s[0] == "spaces" and len(s) >= 3:  # a Space's git and file routes: the model ones under /spaces
+                kind, s = "space", s[1:]
+            else:
+                kind = "model"
             if len(s) == 6 and s[1].endswith(".git") and s[2:] == ["info", "lfs", "objects", "batch"]:
-                return self._lfs_batch(f"{s[0]}/{s[1].removesuffix('.git')}", json.loads(raw), user)
+                return self._lfs_batch(f"{s[0]}/{s[1].removesuffix('.git')}", json.loads(raw), user, kind)
             if s[0] == "lfs-upload" and len(s) == 2 and method == "PUT":
                 return self._lfs_put(s[1], raw)
             if s[0] == "lfs-verify" and len(s) == 2 and method == "POST":
                 return self._json(200 if s[1] in hub.lfs_store else 404, {"ok": s[1] in hub.lfs_store})
             if len(s) >= 5 and s[2] == "resolve" and method in ("GET", "HEAD"):
-                return self._resolve(f"{s[0]}/{s[1]}", s[3], "/".join(s[4:]), user)
-            if len(s) == 2 and method == "GET" and f"{s[0]}/{s[1]}" in hub.repos:  # a repo's web page
-                return self._send(200, b"<html>model page</html>", ctype="text/html")
+                return self._resolve(f"{s[0]}/{s[1]}", s[3], "/".join(s[4:]), user, kind)
+            if len(s) == 2 and method == "GET" and f"{s[0]}/{s[1]}" in hub.store(kind):  # a repo's web page
+                return self._send(200, f"<html>{kind} page</html>".encode(), ctype="text/html")
             raise HubError(404, f"no route {method} /{'/'.join(s)}")
 
         def _whoami(self, user: User | None) -> None:
@@ -342,14 +391,37 @@ def _make_handler(hub: FakeHub) -> type[BaseHTTPRequestHandler]:
                 raise HubError(401, "You must be logged in to create a repo")
             namespace = payload.get("organization") or user.name
             repo_id = f"{namespace}/{payload.get('name')}"
-            if payload.get("type", "model") not in ("model", None):
-                raise HubError(400, "this test hub only hosts models")
+            kind = payload.get("type") or "model"
+            if kind not in ("model", "space"):
+                raise HubError(400, "this test hub hosts models and Spaces only")
+            if kind == "space" and payload.get("sdk") not in SPACE_SDKS:
+                raise HubError(400, f"a Space needs an sdk: one of {', '.join(SPACE_SDKS)}")
+            if kind == "space" and payload.get("hardware", "cpu-basic") not in SPACE_HARDWARE:
+                raise HubError(400, f"unknown hardware {payload.get('hardware')!r}")
             hub.check_namespace(namespace, user)
             with hub.lock:
-                if repo_id in hub.repos:
-                    raise HubError(409, "You already created this model repo", headers={"X-Repo-Url": repo_id})
-                hub.add_repo(repo_id, {}, private=payload.get("visibility") == "private", message="initial commit")
-            self._json(200, {"url": f"{hub.url}/{repo_id}", "name": repo_id, "id": repo_id})
+                if repo_id in hub.store(kind):
+                    raise HubError(409, f"You already created this {kind} repo", headers={"X-Repo-Url": repo_id})
+                private = payload.get("visibility") == "private"
+                hub.add_repo(repo_id, {}, private=private, message="initial commit", repo_type=kind)
+                if kind == "space":
+                    hub.spaces[repo_id].hardware.append(payload.get("hardware") or "cpu-basic")
+            url = f"{hub.url}/spaces/{repo_id}" if kind == "space" else f"{hub.url}/{repo_id}"
+            self._json(200, {"url": url, "name": repo_id, "id": repo_id})
+
+        def _request_hardware(self, repo_id: str, payload: dict[str, Any], user: User | None) -> None:
+            repo = hub.writable(repo_id, user, "space")
+            flavor = payload.get("flavor")
+            if flavor not in SPACE_HARDWARE:
+                raise HubError(400, f"unknown hardware {flavor!r}")
+            with hub.lock:
+                repo.hardware.append(flavor)
+            self._json(200, self._runtime(repo))
+
+        def _runtime(self, repo: Repo) -> dict[str, Any]:
+            requested = repo.hardware[-1] if repo.hardware else "cpu-basic"
+            return {"stage": "BUILDING", "hardware": {"current": None, "requested": requested},
+                    "storage": None, "gcTimeout": None, "replicas": {"current": 1, "requested": 1}}  # fmt: skip
 
         def _revision(self, repo: Repo, revision: str) -> str:
             sha = repo.resolve(revision)
@@ -373,8 +445,10 @@ def _make_handler(hub: FakeHub) -> type[BaseHTTPRequestHandler]:
                     "library_name": card.get("library_name"), "createdAt": repo.created,
                     "lastModified": repo.created, "gated": False, "disabled": False}  # fmt: skip
 
-        def _info(self, repo_id: str, revision: str, query: dict[str, list[str]], user: User | None) -> None:
-            repo = hub.readable(repo_id, user)
+        def _info(
+            self, repo_id: str, revision: str, query: dict[str, list[str]], user: User | None, kind: str = "model"
+        ) -> None:
+            repo = hub.readable(repo_id, user, kind)
             sha = self._revision(repo, revision)
             files = repo.commits[sha]
             blobs = query.get("blobs", [""])[0].lower() == "true"
@@ -387,10 +461,16 @@ def _make_handler(hub: FakeHub) -> type[BaseHTTPRequestHandler]:
                         entry["lfs"] = {"size": len(f.content), "sha256": f.sha256, "pointerSize": 134}
                 siblings.append(entry)
             info = {**self._summary(repo), "sha": sha, "cardData": self._card(files), "siblings": siblings}
+            if kind == "space":
+                subdomain = re.sub(r"[^a-z0-9]+", "-", repo_id.lower()).strip("-")
+                card = info["cardData"]
+                info.update(sdk=card.get("sdk"), runtime=self._runtime(repo), subdomain=subdomain,
+                            host=f"https://{subdomain}.hf.space", models=card.get("models", []))  # fmt: skip
             self._json(200, info)
 
-        def _tree(self, repo_id: str, revision: str, path: str, query: dict[str, list[str]], user: User | None):
-            repo = hub.readable(repo_id, user)
+        def _tree(self, repo_id: str, revision: str, path: str, query: dict[str, list[str]], user: User | None,
+                  kind: str = "model"):  # fmt: skip
+            repo = hub.readable(repo_id, user, kind)
             files = repo.commits[self._revision(repo, revision)]
             recursive = query.get("recursive", ["false"])[0].lower() == "true"
             prefix = f"{path.strip('/')}/" if path.strip("/") else ""
@@ -433,8 +513,8 @@ def _make_handler(hub: FakeHub) -> type[BaseHTTPRequestHandler]:
             found.sort(key=lambda m: -m["downloads"])
             self._json(200, found[:limit])
 
-        def _resolve(self, repo_id: str, revision: str, path: str, user: User | None) -> None:
-            repo = hub.readable(repo_id, user)
+        def _resolve(self, repo_id: str, revision: str, path: str, user: User | None, kind: str = "model") -> None:
+            repo = hub.readable(repo_id, user, kind)
             sha = self._revision(repo, revision)
             f = repo.commits[sha].get(path)
             if f is None:
@@ -469,8 +549,10 @@ def _make_handler(hub: FakeHub) -> type[BaseHTTPRequestHandler]:
             self.close_connection = True
             self.connection.shutdown(socket.SHUT_RDWR)
 
-        def _preupload(self, repo_id: str, revision: str, payload: dict[str, Any], user: User | None) -> None:
-            repo = hub.writable(repo_id, user)
+        def _preupload(
+            self, repo_id: str, revision: str, payload: dict[str, Any], user: User | None, kind: str = "model"
+        ) -> None:
+            repo = hub.writable(repo_id, user, kind)
             files = repo.commits[self._revision(repo, revision)]
             answer = []
             for item in payload.get("files", []):
@@ -481,8 +563,8 @@ def _make_handler(hub: FakeHub) -> type[BaseHTTPRequestHandler]:
                                "oid": existing.git_oid if existing else None})  # fmt: skip
             self._json(200, {"files": answer, "commitOid": repo.branches["main"]})
 
-        def _lfs_batch(self, repo_id: str, payload: dict[str, Any], user: User | None) -> None:
-            hub.writable(repo_id, user)
+        def _lfs_batch(self, repo_id: str, payload: dict[str, Any], user: User | None, kind: str = "model") -> None:
+            hub.writable(repo_id, user, kind)
             if payload.get("operation") != "upload" or "basic" not in payload.get("transfers", ["basic"]):
                 raise HubError(400, "only basic uploads are supported here")
             objects = []
@@ -510,11 +592,11 @@ def _make_handler(hub: FakeHub) -> type[BaseHTTPRequestHandler]:
                 return self._json(400, {"errors": [{"message": error}], "warnings": []})
             if data is None:
                 return self._json(200, {"errors": [], "warnings": [{"message": "empty or missing yaml metadata"}]})
-            errors = _card_errors(data)
+            errors = _card_errors(data, payload.get("repoType") or "model")
             self._json(400 if errors else 200, {"errors": [{"message": e} for e in errors], "warnings": []})
 
-        def _commit(self, repo_id: str, revision: str, raw: bytes, user: User | None) -> None:
-            repo = hub.writable(repo_id, user)
+        def _commit(self, repo_id: str, revision: str, raw: bytes, user: User | None, kind: str = "model") -> None:
+            repo = hub.writable(repo_id, user, kind)
             if self.headers.get("Content-Type") != "application/x-ndjson":
                 raise HubError(400, "a commit is ndjson")
             lines = [json.loads(line) for line in raw.splitlines() if line.strip()]
@@ -542,7 +624,7 @@ def _make_handler(hub: FakeHub) -> type[BaseHTTPRequestHandler]:
                     else:
                         raise HubError(400, f"unknown commit line {key!r}")
                 new = hub._commit(repo, files, lines[0]["value"]["summary"])
-            url = f"{hub.url}/{repo_id}/commit/{new}"
+            url = f"{hub.url}/{'spaces/' if kind == 'space' else ''}{repo_id}/commit/{new}"
             self._json(200, {"success": True, "commitOid": new, "commitUrl": url, "pullRequestUrl": None})
 
     return Handler

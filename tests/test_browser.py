@@ -65,7 +65,7 @@ def test_loading_a_hub_model_puts_it_in_the_generate_tab(page, hub):
     page.locator('#gallery img[src*="huggan--dcgan-browser_seed0_"]').first.wait_for(timeout=30_000)
 
 
-def test_closing_the_tab_mid_training_frees_the_machine_for_the_next_visitor(app_url, tmp_path):
+def test_closing_the_tab_mid_training_frees_the_machine_for_the_next_visitor(page, app_url, tmp_path):
     from gradio_client import Client, handle_file
     from PIL import Image
 
@@ -74,7 +74,9 @@ def test_closing_the_tab_mid_training_frees_the_machine_for_the_next_visitor(app
         path = tmp_path / f"leave{index}.png"
         Image.new("L", (32, 32), 20 * index).save(path)
         paths.append(str(path))
-    with open_page(app_url) as leaver:
+    leaver = page.context.browser.new_page()  # a second visitor beside the module's page (one Playwright per process)
+    try:
+        leaver.goto(app_url)
         leaver.get_by_role("tab", name="Fine-tune").click()
         leaver.get_by_label("greyscale").check()
         leaver.get_by_label("Resolution (from scratch)").click()
@@ -83,6 +85,8 @@ def test_closing_the_tab_mid_training_frees_the_machine_for_the_next_visitor(app
         leaver.locator("#train-uploads").get_by_text("leave9").wait_for(timeout=30_000)
         leaver.get_by_role("button", name="Train", exact=True).click()  # a 2-minute run
         leaver.locator("#train-health").get_by_text("r_t").wait_for(timeout=60_000)  # it is streaming
+    finally:
+        leaver.close()
     # The tab is gone: the server closes that run, so the next visitor's run starts at once rather
     # than after the two minutes (one fine-tuning run at a time).
     started = time.monotonic()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shlex
 import types
 
 import huggingface_hub.file_download
@@ -23,6 +24,7 @@ from huggingface_hub import HfApi
 from PIL import Image
 from safetensors.torch import load_file
 
+from gan.card import BADGE
 from gan.checkpoint import load_checkpoint
 from gan.cli import main
 from gan.config import GenerateConfig
@@ -53,6 +55,9 @@ def test_push_then_pull_gives_identical_images_and_a_real_model_card(hub, tiny_c
     assert meta["pipeline_tag"] == "unconditional-image-generation" and meta["library_name"] == "pytorch"
     assert {"gan", "dcgan"} <= set(meta["tags"]) and meta["license"] == "apache-2.0"
     assert "![Samples" in readme and "python -m gan pull alice/tiny-gan" in readme and "from gan.hub import" in readme
+    app_link = f"{hub.url}/spaces/gan-studio/gan-studio?model=alice/tiny-gan"  # the default app Space, on this Hub
+    assert f"[open alice/tiny-gan in GAN studio]({app_link})" in readme and "## Use this model" in readme
+    assert f"[![Open in GAN studio]({BADGE})]({app_link})" in readme
     (tmp_path / "samples.png").write_bytes(files["samples.png"])
     with Image.open(tmp_path / "samples.png") as grid:
         assert grid.size[0] >= 256 and grid.text["seeds"] == "0-15"
@@ -68,6 +73,27 @@ def test_push_then_pull_gives_identical_images_and_a_real_model_card(hub, tiny_c
 
     again = pull(f"{hub.url}/alice/tiny-gan", token=ALICE)  # the same commit: nothing is downloaded again
     assert again.folder == pulled.folder and again.downloaded == []
+
+
+def test_the_cards_use_this_model_snippets_run_as_written(hub, tiny_checkpoint, tmp_path, monkeypatch, capsys):
+    push(tiny_checkpoint, "alice/snippets", ALICE, app_space="gan-lab/studio")
+    readme = hub.files("alice/snippets")["README.md"].decode()
+    assert f"({hub.url}/spaces/gan-lab/studio?model=alice/snippets)" in readme
+    assert f"git clone {hub.url}/spaces/gan-lab/studio gan-studio" in readme
+    python = readme.split("```python\n")[1].split("```")[0]
+    bash = readme.split("```bash\n")[-1].split("```")[0].strip().splitlines()
+    monkeypatch.chdir(tmp_path)
+    scope: dict[str, object] = {}
+    exec(python, scope)  # the Python snippet, verbatim
+    assert scope["images"].shape == (16, 1, 32, 32)
+    for line in bash:  # the command-line snippet, verbatim
+        words = shlex.split(line)
+        assert words[:3] == ["python", "-m", "gan"]
+        assert main(words[3:]) == 0, line
+    assert len(list((tmp_path / "samples").glob("*_grid_*.png"))) == 1
+    capsys.readouterr()
+    push(tiny_checkpoint, "alice/no-link", ALICE, app_space=None)
+    assert "/spaces/" not in hub.files("alice/no-link")["README.md"].decode()
 
 
 def test_a_push_to_an_existing_repo_adds_a_commit_and_revisions_pull_each_version(hub, tiny_checkpoint, tmp_path):

@@ -1,7 +1,7 @@
 import torch
 from PIL import Image
 
-from gan.images import grid_shape, make_grid, save_gif, save_png, to_pil, upscale
+from gan.images import grid_shape, make_grid, png_text, save_gif, save_png, to_pil, upscale
 
 
 def test_grid_layout_and_tile_placement():
@@ -20,6 +20,9 @@ def test_png_metadata_and_modes(tmp_path):
     path = save_png(rgb, tmp_path / "x.png", {"seed": 42, "model": "m"})
     with Image.open(path) as image:
         assert image.text == {"seed": "42", "model": "m"}
+    assert png_text(path) == {"seed": "42", "model": "m"}
+    (tmp_path / "not.png").write_bytes(b"text")
+    assert png_text(tmp_path / "not.png") == {} and png_text(tmp_path / "missing.png") == {}
 
 
 def test_gif_has_every_frame_and_loops(tmp_path):

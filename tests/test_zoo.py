@@ -26,3 +26,13 @@ def test_model_cache_is_bounded_and_reuses_entries(tiny_checkpoint, tmp_path):
     cache.get(copies[2])  # evicts copies[0], the least recently used
     assert len(cache) == 2
     assert cache.get(copies[0]) is not first
+
+
+def test_the_configured_default_model_comes_from_the_environment_then_weights_then_the_constant(tmp_path):
+    from gan.zoo import DEFAULT_MODEL_ENV, DEFAULT_MODEL_FILE, configured_default_model
+
+    assert configured_default_model(tmp_path, {}) == DEFAULT_MODEL
+    (tmp_path / DEFAULT_MODEL_FILE).write_text("alice/tuned@v2\n")
+    assert configured_default_model(tmp_path, {}) == "alice/tuned@v2"
+    assert configured_default_model(tmp_path, {DEFAULT_MODEL_ENV: " emoji-smileys "}) == "emoji-smileys"
+    assert configured_default_model(tmp_path, {DEFAULT_MODEL_ENV: ""}) == "alice/tuned@v2"
