@@ -253,6 +253,17 @@ def visitor_token(token_text: str | None, oauth_token: gr.OAuthToken | None) -> 
     return (token_text or "").strip() or None
 
 
+def write_token(
+    token_text: str | None, oauth_token: gr.OAuthToken | None, oauth: bool, doing: str, after: str = ""
+) -> str:
+    """The visitor's token for a write (`doing`, e.g. "pushing"), or a HubError saying how to log in."""
+    token = visitor_token(token_text, oauth_token)
+    if not token:
+        how = "log in with Hugging Face" if oauth else "paste a token with write access"
+        raise HubError(f"{doing} needs a Hugging Face login: {how}." + (f" {after}" if after else ""))
+    return token
+
+
 def model_folder(name: str, session: dict[str, Any]) -> Path:
     """This visitor's models first (Hub pulls, fine-tunes), then the embedded ones."""
     if name in session.get("models", {}):
@@ -760,10 +771,7 @@ def build_hub_tab(
         oauth_token: gr.OAuthToken | None,
     ) -> str:
         """Publish this app as the visitor's own Space, showing `name` first: a demo of their model."""
-        token = visitor_token(token_text, oauth_token)
-        if not token:
-            how = "log in with Hugging Face" if oauth else "paste a token with write access"
-            raise HubError(f"publishing a Space needs a Hugging Face login: {how}")
+        token = write_token(token_text, oauth_token, oauth, "publishing a Space")
         folder = model_folder(name, session)
         # A model pulled from the Hub is named by its repo (the Space pulls it); one made here is copied in.
         model: str | Path = name if name in embedded_models() or read_source(folder).get("repo_id") else folder
@@ -809,10 +817,9 @@ def build_hub_tab(
         session: dict[str, Any],
         oauth_token: gr.OAuthToken | None,
     ) -> str:
-        token = visitor_token(token_text, oauth_token)
-        if not token:
-            how = "log in with Hugging Face" if oauth else "paste a token with write access"
-            raise HubError(f"pushing needs a Hugging Face login: {how}. Your checkpoint stays downloadable as a zip.")
+        token = write_token(
+            token_text, oauth_token, oauth, "pushing", "Your checkpoint stays downloadable as a zip."
+        )  # fmt: skip
         result = push(
             model_folder(name, session),
             repo,

@@ -653,15 +653,9 @@ def push(
     with tempfile.TemporaryDirectory(prefix="gan-push-") as stage:
         files = write_bundle(folder, stage, repo_id, with_discriminator=with_discriminator, license=license,
                              app_space=app_space, endpoint=endpoint())  # fmt: skip
-        created = True
-        with _hub_errors(f"creating {repo_id}", repo_id, token=token):
-            try:
-                api.create_repo(repo_id, private=private, repo_type="model", token=token)
-            except HfHubHTTPError as error:
-                if getattr(error.response, "status_code", None) != 409:  # 409: it exists, push a new commit
-                    _raise_write_error(error, namespace, user)
-                    raise
-                created = False
+        created = _create_repo(
+            api, f"creating {repo_id}", namespace, user, repo_id, private=private, repo_type="model", token=token
+        )
         with _hub_errors(f"uploading to {repo_id}", repo_id, token=token):
             try:
                 commit = api.upload_folder(
@@ -736,16 +730,10 @@ def publish_space(
     space_id, user = _full_repo_id(space_id, token, "my-demo")
     namespace = space_id.split("/")[0]
     api = HfApi(token=token)
-    created = True
-    with _hub_errors(f"creating the Space {space_id}", space_id, token=token):
-        try:
-            api.create_repo(space_id, repo_type="space", space_sdk=sdk, private=private, space_hardware=hardware,
-                            token=token)  # fmt: skip
-        except HfHubHTTPError as error:
-            if getattr(error.response, "status_code", None) != 409:  # 409: it exists, push a new commit
-                _raise_write_error(error, namespace, user)
-                raise
-            created = False
+    created = _create_repo(
+        api, f"creating the Space {space_id}", namespace, user, space_id,
+        repo_type="space", space_sdk=sdk, private=private, space_hardware=hardware, token=token,
+    )  # fmt: skip
     with _hub_errors(f"uploading to the Space {space_id}", space_id, token=token):
         try:
             commit = api.upload_folder(
@@ -766,6 +754,21 @@ def publish_space(
         private_now = api.space_info(space_id, token=token).private
     url = f"{endpoint()}/spaces/{space_id}"
     return SpaceResult(space_id, url, commit.commit_url, private_now, created, hardware)
+
+
+def _create_repo(api: Any, doing: str, namespace: str, user: str, repo_id: str, **options: Any) -> bool:
+    """Create `repo_id`; False if it already exists (then the caller pushes a new commit to it)."""
+    from huggingface_hub.errors import HfHubHTTPError
+
+    with _hub_errors(doing, repo_id, token=options.get("token")):
+        try:
+            api.create_repo(repo_id, **options)
+        except HfHubHTTPError as error:
+            if getattr(error.response, "status_code", None) != 409:  # 409: it exists
+                _raise_write_error(error, namespace, user)
+                raise
+            return False
+    return True
 
 
 def _raise_write_error(error: Exception, namespace: str, user: str) -> None:
