@@ -669,6 +669,7 @@ def build_app(
             session,
             [notice, tabs, model, seed, count, truncation, session, linked, *style_inputs.values()],
             api_name="open_link",
+            concurrency_limit=16,  # every page load runs it: a link pulling a Hub model must not hold up the rest
         )
         linked_generate = linked.change(
             on_linked_generate,

@@ -67,6 +67,10 @@ def wait_for(condition, timeout_s: float = 60, what: str = "condition"):
     raise AssertionError(f"timed out after {timeout_s} s waiting for {what}")
 
 
+def is_running(job) -> bool:
+    return job.status().code in (Status.PROCESSING, Status.ITERATING, Status.PROGRESS, Status.LOG)  # started, not done
+
+
 def test_eight_visitors_at_once_never_see_each_others_models_images_or_tokens(hub, app_url, uploads):
     hub.add_repo("huggan/iso-a", huggan_bin_files(trained_sprint_generator(), license="mit"))
     hub.add_repo("huggan/iso-b", huggan_bin_files(trained_sprint_generator(num_channels=1), license="mit"))
@@ -139,7 +143,7 @@ def test_a_long_run_neither_blocks_quick_requests_nor_lets_its_line_grow_without
     running = first.submit(*train_args(uploads, steps=10**6, minutes=5), api_name="/train")
     waiting = None
     try:
-        wait_for(lambda: running.status().code == Status.ITERATING, what="the first run to start")
+        wait_for(lambda: is_running(running), what="the first run to start")
         waiting = second.submit(*train_args(uploads, steps=5), api_name="/train")
         place = wait_for(
             lambda: (s := waiting.status()).code == Status.IN_QUEUE and s.rank is not None and s, what="a place"
@@ -150,7 +154,7 @@ def test_a_long_run_neither_blocks_quick_requests_nor_lets_its_line_grow_without
             third.predict(*train_args(uploads, steps=5), api_name="/train")
 
         gallery, _, _ = quick.predict(DEFAULT_MODEL, 0, 4, 1.0, api_name="/generate")
-        assert len(gallery) == 4 and running.status().code == Status.ITERATING  # served during the run
+        assert len(gallery) == 4 and is_running(running)  # served during the run
 
         running.cancel()  # the first visitor gives up: the line moves on at once
         assert "stopped by step budget after 5 steps" in waiting.result(timeout=120)[2]
@@ -204,3 +208,19 @@ def test_run_folders_stay_within_their_size_bound(tmp_path):
     assert (root / "middle").exists() and (root / "newest").exists()
     studio.fresh_dir(root, max_age_s=90, max_total_bytes=None)  # and by age: the middle one is 120 s old
     assert not (root / "middle").exists() and (root / "newest").exists()
+
+
+def test_when_a_session_expires_its_fine_tuned_run_is_deleted(uploads, random_vgg19, tmp_path, monkeypatch):
+    from conftest import free_port
+
+    monkeypatch.setattr(studio, "RUNS_ROOT", tmp_path / "runs")
+    demo = studio.build_app(style_weights=random_vgg19, session_ttl_s=2)
+    demo.launch(server_name="127.0.0.1", server_port=free_port(), prevent_thread_lock=True, quiet=True, ssr_mode=False)
+    try:
+        client = Client(demo.local_url, verbose=False)
+        client.predict(*train_args(uploads, steps=3), api_name="/train")
+        runs = wait_for(lambda: list((tmp_path / "runs").iterdir()), what="the saved run")
+        assert (runs[0] / "my-dcgan-1" / "model.safetensors").exists()
+        wait_for(lambda: not runs[0].exists(), timeout_s=30, what="the expired session's run to be deleted")
+    finally:
+        demo.close()
