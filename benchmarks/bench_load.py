@@ -64,9 +64,10 @@ def rss_mib(pid: int) -> float:
 
 def folder_mib(path: Path) -> float:
     total = 0
-    for file in path.rglob("*") if path.exists() else []:
-        with contextlib.suppress(FileNotFoundError):  # the app cleaned it up meanwhile
-            total += file.stat().st_size if file.is_file() else 0
+    for folder, _dirs, files in os.walk(path):  # folders the app removes meanwhile are skipped, not errors
+        for name in files:
+            with contextlib.suppress(FileNotFoundError):
+                total += os.stat(os.path.join(folder, name)).st_size
     return total / 2**20
 
 
