@@ -13,12 +13,9 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import socket
 import statistics
-import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
@@ -27,6 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import torch  # noqa: E402
+from app_process import app_process, free_port  # noqa: E402
 
 from gan.checkpoint import load_checkpoint  # noqa: E402
 from gan.config import GenerateConfig  # noqa: E402
@@ -34,12 +32,6 @@ from gan.device import pick_device  # noqa: E402
 from gan.images import make_grid, to_pil  # noqa: E402
 from gan.sampling import generate  # noqa: E402
 from gan.zoo import resolve_model  # noqa: E402
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def median_seconds(fn, repeats: int) -> float:
@@ -53,24 +45,8 @@ def median_seconds(fn, repeats: int) -> float:
 
 
 def app_start_seconds() -> float:
-    port = free_port()
-    started = time.perf_counter()
-    process = subprocess.Popen(
-        [sys.executable, "app.py", "--port", str(port)], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    try:
-        deadline = started + 60
-        while time.perf_counter() < deadline:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=1) as response:
-                    if response.status == 200:
-                        return time.perf_counter() - started
-            except OSError:
-                time.sleep(0.05)
-        raise RuntimeError("the app did not answer within 60 s")
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
+    with app_process() as app:
+        return app.start_s
 
 
 def main() -> None:

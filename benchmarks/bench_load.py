@@ -24,7 +24,6 @@ import platform
 import random
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -39,19 +38,12 @@ sys.path.insert(0, str(ROOT))
 
 import httpx  # noqa: E402
 import torch  # noqa: E402
+from app_process import app_process  # noqa: E402
 from gradio_client import Client, handle_file  # noqa: E402
 from PIL import Image  # noqa: E402
 
 import app as studio  # noqa: E402  (only its folder constants: the app runs in a process of its own)
 from gan.style import StyleConfig, save_random_vgg19  # noqa: E402
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def rss_mib(pid: int) -> float:
@@ -165,35 +157,14 @@ def main() -> int:
     weights = save_random_vgg19(scratch / "vgg19-random.safetensors", seed=0)
     uploads = make_uploads(scratch / "uploads")
     content, style = str(scratch / "uploads" / "img0.png"), str(scratch / "uploads" / "img1.png")
-    port = free_port()
-    env = {**os.environ, "GAN_STYLE_WEIGHTS": str(weights)}
-    command = [sys.executable, "app.py", "--port", str(port)]
-    server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}/"
     try:
-        return run_load(args, server.pid, url, uploads, content, style)
+        with app_process({**os.environ, "GAN_STYLE_WEIGHTS": str(weights)}) as app:
+            return run_load(args, app.pid, app.url, uploads, content, style)
     finally:
-        server.terminate()
-        server.wait(timeout=30)
         shutil.rmtree(scratch, ignore_errors=True)
 
 
-def wait_until_up(url: str, timeout_s: float = 60) -> None:
-    import urllib.request
-
-    deadline = time.monotonic() + timeout_s
-    while True:
-        try:
-            urllib.request.urlopen(url, timeout=2).close()
-            return
-        except OSError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.2)
-
-
 def run_load(args: argparse.Namespace, pid: int, url: str, uploads: list[str], content: str, style: str) -> int:
-    wait_until_up(url)
     print(f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}")
     print(f"app at {url}; {args.visitors} visitors for {args.seconds:.0f} s, think time {args.think_s} s")
 
