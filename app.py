@@ -27,7 +27,6 @@ import re
 import shutil
 import sys
 import tempfile
-import time
 import zipfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict
@@ -52,7 +51,7 @@ from gan.metrics import evaluate_generator
 from gan.models import get_architecture
 from gan.runs import save_run, zip_run
 from gan.sampling import generate, interpolate
-from gan.serving import InteractivePriority, release_memory
+from gan.serving import ExpiringFolders, InteractivePriority, iterate_in_background, release_memory
 from gan.share import Permalink, bundled_example, link_model, parse_permalink, permalink_url, style_link_settings
 from gan.style import (
     PRESERVE_COLORS,
@@ -67,11 +66,11 @@ from gan.style import (
 from gan.train import RunState, TrainConfig, TrainEvent, train
 from gan.zoo import DEFAULT_MODEL, ModelCache, configured_default_model, embedded_models, resolve_model
 
-OUTPUT_ROOT = Path(tempfile.gettempdir()) / "gan-studio-outputs"
-OUTPUT_MAX_AGE_S = 3600  # result folders older than this are removed when a new one is made
-RUNS_ROOT = Path(tempfile.gettempdir()) / "gan-studio-runs"
+OUTPUT_MAX_AGE_S = 3600  # result folders older than this are removed (swept every 30 s, as new ones are made)
+OUTPUT_FOLDERS = ExpiringFolders(Path(tempfile.gettempdir()) / "gan-studio-outputs", OUTPUT_MAX_AGE_S)
 RUN_MAX_AGE_S = 24 * 3600
 RUNS_MAX_BYTES = 2 * 2**30  # all visitors' fine-tuned runs together; the oldest go first
+RUN_FOLDERS = ExpiringFolders(Path(tempfile.gettempdir()) / "gan-studio-runs", RUN_MAX_AGE_S, RUNS_MAX_BYTES)
 QUEUE_MAX_SIZE = 64  # waiting events, all kinds together; beyond it a visitor is told the queue is full
 LINE_MAX_WAITING = {"train": 4, "style": 8}  # long jobs that may wait at once: the rest of the queue stays open
 UI_MAX_COUNT = 64  # the slider's top; the API accepts up to GenerateConfig's limit
@@ -190,37 +189,15 @@ class WaitingLines:
         return check
 
 
-def fresh_dir(root: Path, max_age_s: float, max_total_bytes: int | None = None) -> Path:
-    """A new folder under `root`. First removes the folders there older than `max_age_s`, then, with
-    `max_total_bytes`, the oldest others until the rest fit in that size: a day of traffic cannot fill the disk."""
-    root.mkdir(parents=True, exist_ok=True)
-    cutoff = time.time() - max_age_s
-    kept = []
-    for old in root.iterdir():
-        if old.is_dir() and old.stat().st_mtime < cutoff:
-            shutil.rmtree(old, ignore_errors=True)
-        elif old.is_dir():
-            kept.append(old)
-    if max_total_bytes is not None:
-        sizes = {folder: sum(f.stat().st_size for f in folder.rglob("*") if f.is_file()) for folder in kept}
-        total = sum(sizes.values())
-        for folder in sorted(kept, key=lambda f: f.stat().st_mtime):
-            if total <= max_total_bytes:
-                break
-            shutil.rmtree(folder, ignore_errors=True)
-            total -= sizes[folder]
-    return Path(tempfile.mkdtemp(dir=root))
-
-
 def fresh_output_dir() -> Path:
     """A folder for one request's files (kept OUTPUT_MAX_AGE_S)."""
-    return fresh_dir(OUTPUT_ROOT, OUTPUT_MAX_AGE_S)
+    return OUTPUT_FOLDERS.fresh()
 
 
 def forget_session(session: dict[str, Any], cache: ModelCache) -> None:
     """A visitor's session has ended: drop their models from the shared cache and delete the runs they
-    fine-tuned (only folders under RUNS_ROOT: pulled Hub models live in a shared cache of their own)."""
-    runs_root = RUNS_ROOT.resolve()
+    fine-tuned (only folders under RUN_FOLDERS: pulled Hub models live in a shared cache of their own)."""
+    runs_root = RUN_FOLDERS.root.resolve()
     for folder in session.get("models", {}).values():
         cache.forget(folder)
         run_dir = Path(folder).resolve().parent  # save_run writes fresh_run_dir()/name
@@ -942,7 +919,7 @@ UI_UPDATE_EVERY_S = 1.0  # a training run refreshes its plots and badges this of
 
 def fresh_run_dir() -> Path:
     """A folder for one fine-tuning run (kept RUN_MAX_AGE_S, within RUNS_MAX_BYTES for all runs)."""
-    return fresh_dir(RUNS_ROOT, RUN_MAX_AGE_S, RUNS_MAX_BYTES)
+    return RUN_FOLDERS.fresh()
 
 
 def training_gpu_seconds(data: torch.Tensor, model_config: Any, config: TrainConfig, *args: Any) -> int:
@@ -1087,10 +1064,18 @@ def build_finetune_tab(
         yield gr.skip(), "starting...", intro, gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
         losses, outputs, pending_notes = [], [], []
         event, last_update = None, 0.0
-        # Off ZeroGPU training shares this machine with everyone's requests: it pauses between steps while
-        # a generate request runs. (On ZeroGPU it runs in a worker process of its own, so nothing to share.)
-        between_steps = None if ZERO_GPU else priority.yield_to_interactive
-        for event in run_training(data, model_config, config, architecture, init, run_state, control_, between_steps):
+        # Off ZeroGPU training shares this machine with everyone's requests: it runs in a thread at a low CPU
+        # priority and pauses between steps while a generate request runs. (On ZeroGPU it runs in a worker
+        # process of its own, so there is nothing to share.)
+        if ZERO_GPU:
+            events = run_training(data, model_config, config, architecture, init, run_state, control_)
+        else:
+            events = iterate_in_background(
+                lambda: run_training(data, model_config, config, architecture, init, run_state, control_,
+                                     priority.yield_to_interactive),
+                name="fine-tune",
+            )  # fmt: skip
+        for event in events:
             losses += [{"step": event.step, "value": v, "series": f"loss {k}"} for k, v in event.losses.items()]
             outputs += [{"step": event.step, "value": event.d_real, "series": "D(real)"},
                         {"step": event.step, "value": event.d_fake, "series": "D(fake)"}]  # fmt: skip
@@ -1272,8 +1257,13 @@ def build_style_tab(
         preview_path: Path | None = None
         yield None, _style_status(notes, "starting…"), None
         final = None
-        for event in render_style(content, styles, weights, config):
-            priority.yield_to_interactive()  # a generate request goes first, between two style steps
+        if ZERO_GPU:
+            events = render_style(content, styles, weights, config)
+        else:  # share the machine: a low-priority thread that lets generate requests go first between steps
+            events = iterate_in_background(
+                lambda: priority.paced(render_style(content, styles, weights, config)), name="style"
+            )
+        for event in events:
             progress((event.step, event.total_steps), desc=f"{event.size[1]}×{event.size[0]} px", unit="steps")
             if event.result is not None:
                 final = event

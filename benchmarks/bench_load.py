@@ -65,7 +65,7 @@ def folder_mib(path: Path) -> float:
 
 def temp_folders() -> dict[str, Path]:
     gradio_cache = Path(os.environ.get("GRADIO_TEMP_DIR", Path(tempfile.gettempdir()) / "gradio"))
-    return {"outputs": studio.OUTPUT_ROOT, "runs": studio.RUNS_ROOT, "gradio": gradio_cache}
+    return {"outputs": studio.OUTPUT_FOLDERS.root, "runs": studio.RUN_FOLDERS.root, "gradio": gradio_cache}
 
 
 def percentile(values: list[float], q: float) -> float:

@@ -3,7 +3,8 @@
 Nothing here knows about a web framework. A server makes one `InteractivePriority` and passes it to
 the code that needs it (no module-level state): short requests wrap themselves in
 `priority.interactive()`, long loops (training, style transfer) call `priority.yield_to_interactive()`
-between steps.
+between steps, and run through `iterate_in_background`, which gives them a thread of their own at a
+lower operating-system priority, so a request that arrives in the middle of a step still gets the cores.
 """
 
 from __future__ import annotations
@@ -11,12 +12,23 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import gc
+import os
+import queue
+import shutil
+import sys
+import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
+from typing import TypeVar
 
 import torch
+
+T = TypeVar("T")
+
+BACKGROUND_NICENESS = 19  # Linux: the lowest CPU priority; a busy request thread gets ~98% of a shared core
 
 
 class InteractivePriority:
@@ -73,6 +85,17 @@ class InteractivePriority:
                     break
         return time.monotonic() - started
 
+    def paced(self, items: Iterator[T]) -> Iterator[T]:
+        """Yield the items of a background loop, making way for interactive work before each one."""
+        try:
+            for item in items:
+                self.yield_to_interactive()
+                yield item
+        finally:
+            close = getattr(items, "close", None)
+            if close is not None:
+                close()
+
 
 def release_memory() -> None:
     """Hand memory freed by a finished job back to the system: Python's garbage, PyTorch's CUDA
@@ -84,3 +107,143 @@ def release_memory() -> None:
         trim = getattr(ctypes.CDLL(None), "malloc_trim", None)  # the process's own symbols: glibc has it
         if trim is not None:  # musl, macOS: nothing to trim
             trim(0)
+
+
+def lower_this_thread_priority(niceness: int = BACKGROUND_NICENESS) -> bool:
+    """Lower the CPU priority of the calling thread (and of the threads it starts from now on, such as
+    PyTorch's worker pool for it) by raising its nice value. Linux only: there a nice value belongs to
+    one thread. Returns whether it was lowered; raising niceness needs no privileges."""
+    if not sys.platform.startswith("linux") or niceness <= 0:
+        return False
+    try:
+        thread_id = threading.get_native_id()
+        current = os.getpriority(os.PRIO_PROCESS, thread_id)
+        os.setpriority(os.PRIO_PROCESS, thread_id, max(current, min(niceness, 19)))
+    except OSError:
+        return False
+    return True
+
+
+class _Finished:
+    """Marks the end of a background iterator in the hand-over queue."""
+
+
+def iterate_in_background(
+    make_items: Callable[[], Iterator[T]], niceness: int = BACKGROUND_NICENESS, name: str = "background"
+) -> Iterator[T]:
+    """Run the iterator `make_items()` in a new thread at a lower CPU priority and yield its items here.
+
+    The caller's thread (a web server's worker, say) keeps its priority; the work itself, including
+    PyTorch's own threads for it, runs at `niceness`, so the operating system runs any other busy thread
+    first, even in the middle of a step. An exception in the iterator is raised here, unchanged.
+
+    Closing this generator (a visitor left, a job was cancelled) closes the inner iterator in its own
+    thread after its current item, so its `finally` blocks run, and waits for that.
+    """
+    handed_over: queue.Queue[tuple[str, object]] = queue.Queue(maxsize=16)
+    closing = threading.Event()
+
+    def hand_over(kind: str, value: object) -> bool:
+        while not closing.is_set():
+            try:
+                handed_over.put((kind, value), timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def work() -> None:
+        lower_this_thread_priority(niceness)
+        items: Iterator[T] | None = None
+        try:
+            items = make_items()
+            for item in items:
+                if not hand_over("item", item):
+                    break
+        except BaseException as error:  # handed to the caller's thread, which raises it
+            hand_over("error", error)
+        else:
+            hand_over("done", _Finished())
+        finally:
+            close = getattr(items, "close", None)
+            if close is not None:
+                close()
+
+    thread = threading.Thread(target=work, name=name, daemon=True)
+    thread.start()
+    try:
+        while True:
+            kind, value = handed_over.get()
+            if kind == "done":
+                return
+            if kind == "error":
+                assert isinstance(value, BaseException)
+                raise value
+            yield value  # type: ignore[misc]
+    finally:
+        closing.set()
+        thread.join()
+
+
+class ExpiringFolders:
+    """Fresh folders under one root for requests' files, with the old ones swept away: folders older
+    than `max_age_s` first, then (with `max_total_bytes`) the oldest others until the rest fit, so a day
+    of traffic cannot fill the disk.
+
+    A sweep lists every folder under the root, and a busy hour leaves thousands: `fresh()` sweeps at
+    most once per `sweep_every_s`, so making a folder stays cheap however many there are.
+    """
+
+    def __init__(
+        self, root: Path, max_age_s: float, max_total_bytes: int | None = None, sweep_every_s: float = 30.0
+    ) -> None:
+        self.root = Path(root)
+        self.max_age_s = max_age_s
+        self.max_total_bytes = max_total_bytes
+        self.sweep_every_s = sweep_every_s
+        self._last_sweep = -float("inf")
+        self._sweeping = threading.Lock()
+
+    def fresh(self) -> Path:
+        """A new, empty folder under the root (sweeping first when the last sweep is old enough)."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        if time.monotonic() - self._last_sweep >= self.sweep_every_s and self._sweeping.acquire(blocking=False):
+            try:  # one request sweeps; others arriving meanwhile go straight on
+                self._last_sweep = time.monotonic()
+                self.sweep()
+            finally:
+                self._sweeping.release()
+        return Path(tempfile.mkdtemp(dir=self.root))
+
+    def sweep(self) -> None:
+        """Remove folders past their age, then the oldest until the rest fit in `max_total_bytes`."""
+        cutoff = time.time() - self.max_age_s
+        kept: list[tuple[float, Path]] = []
+        with os.scandir(self.root) as entries:
+            for entry in entries:
+                with contextlib.suppress(OSError):  # removed meanwhile by another process: fine
+                    if not entry.is_dir(follow_symlinks=False):
+                        continue
+                    modified = entry.stat(follow_symlinks=False).st_mtime
+                    if modified < cutoff:
+                        shutil.rmtree(entry.path, ignore_errors=True)
+                    else:
+                        kept.append((modified, Path(entry.path)))
+        if self.max_total_bytes is None:
+            return
+        sizes = {folder: _folder_bytes(folder) for _, folder in kept}
+        total = sum(sizes.values())
+        for _, folder in sorted(kept):  # oldest first
+            if total <= self.max_total_bytes:
+                break
+            shutil.rmtree(folder, ignore_errors=True)
+            total -= sizes[folder]
+
+
+def _folder_bytes(folder: Path) -> int:
+    total = 0
+    for parent, _dirs, files in os.walk(folder):
+        for name in files:
+            with contextlib.suppress(OSError):
+                total += os.stat(os.path.join(parent, name), follow_symlinks=False).st_size
+    return total

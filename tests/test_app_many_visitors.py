@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import threading
 import time
@@ -21,6 +20,7 @@ from hub_server import ALICE, MALLORY
 from PIL import Image
 
 import app as studio
+from gan.serving import ExpiringFolders
 from gan.zoo import DEFAULT_MODEL, ModelCache, resolve_model
 
 pytestmark = pytest.mark.app
@@ -181,7 +181,7 @@ def test_running_out_of_memory_is_a_message_for_that_visitor(tmp_path):
 
 
 def test_an_ended_session_forgets_its_runs_but_not_shared_models(tmp_path, monkeypatch):
-    monkeypatch.setattr(studio, "RUNS_ROOT", tmp_path / "runs")
+    monkeypatch.setattr(studio, "RUN_FOLDERS", ExpiringFolders(tmp_path / "runs", max_age_s=3600))
     run = studio.fresh_run_dir()
     shutil.copytree(resolve_model(DEFAULT_MODEL), run / "my-dcgan-1")
     embedded = resolve_model(DEFAULT_MODEL)  # shared by everyone: never deleted
@@ -194,26 +194,10 @@ def test_an_ended_session_forgets_its_runs_but_not_shared_models(tmp_path, monke
     assert len(cache) == 0  # nothing this visitor used stays loaded on their account
 
 
-def test_run_folders_stay_within_their_size_bound(tmp_path):
-    root = tmp_path / "runs"
-    root.mkdir()
-    for age, name in enumerate(["newest", "middle", "oldest"]):
-        folder = root / name
-        folder.mkdir()
-        (folder / "weights.bin").write_bytes(b"x" * 1000)
-        stamp = time.time() - 60 * (age + 1)
-        os.utime(folder, (stamp, stamp))
-    fresh = studio.fresh_dir(root, max_age_s=3600, max_total_bytes=2500)
-    assert fresh.exists() and not (root / "oldest").exists()
-    assert (root / "middle").exists() and (root / "newest").exists()
-    studio.fresh_dir(root, max_age_s=90, max_total_bytes=None)  # and by age: the middle one is 120 s old
-    assert not (root / "middle").exists() and (root / "newest").exists()
-
-
 def test_when_a_session_expires_its_fine_tuned_run_is_deleted(uploads, random_vgg19, tmp_path, monkeypatch):
     from conftest import free_port
 
-    monkeypatch.setattr(studio, "RUNS_ROOT", tmp_path / "runs")
+    monkeypatch.setattr(studio, "RUN_FOLDERS", ExpiringFolders(tmp_path / "runs", max_age_s=3600))
     demo = studio.build_app(style_weights=random_vgg19, session_ttl_s=2)
     demo.launch(server_name="127.0.0.1", server_port=free_port(), prevent_thread_lock=True, quiet=True, ssr_mode=False)
     try:
