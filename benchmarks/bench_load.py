@@ -142,7 +142,7 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=150)
     parser.add_argument("--think-s", type=float, default=1.0, help="mean pause between a generating visitor's requests")
     parser.add_argument("--count", type=int, default=8, help="images per generate request")
-    parser.add_argument("--idle-requests", type=int, default=20)
+    parser.add_argument("--idle-requests", type=int, default=60)
     parser.add_argument("--style-size", type=int, default=128)
     parser.add_argument("--style-steps", type=int, default=20)
     parser.add_argument("--train-minutes", type=float, default=2.0, help="the fine-tuning visitor's time budget")

@@ -27,5 +27,9 @@ class HubError(GanError):
     """The Hugging Face Hub (or a compatible server) refused or failed a request."""
 
 
+class HubUnreachableError(HubError):
+    """The Hub could not be reached at all: no network, a failing connection, or offline mode."""
+
+
 class StyleWeightsError(GanError):
     """The style-transfer feature network's weights are missing, unreachable or not VGG19's."""

@@ -48,7 +48,7 @@ from gan.checkpoint import (
     load_checkpoint,
     save_checkpoint,
 )
-from gan.errors import CheckpointError, HubError, InvalidInputError
+from gan.errors import CheckpointError, HubError, HubUnreachableError, InvalidInputError
 from gan.models import build_generator
 from gan.models.huggan_dcgan import HugGANDCGANConfig, looks_like_huggan_dcgan
 from gan.sampling import latents_for_seeds
@@ -94,7 +94,9 @@ def _hub_errors(doing: str, repo_id: str | None = None, revision: str | None = N
     except RevisionNotFoundError as error:
         raise HubError(f"revision {revision!r} of {repo_id} was not found") from error
     except LocalEntryNotFoundError as error:
-        raise HubError(f"cannot reach the Hub while {doing}, and the file is not in the local cache") from error
+        raise HubUnreachableError(
+            f"cannot reach the Hub while {doing}, and the file is not in the local cache"
+        ) from error
     except EntryNotFoundError as error:
         raise HubError(f"not found while {doing}: the file does not exist at that revision") from error
     except HfHubHTTPError as error:
@@ -106,10 +108,10 @@ def _hub_errors(doing: str, repo_id: str | None = None, revision: str | None = N
             raise HubError(f"permission denied while {doing}" + (f": {detail}" if detail else "")) from error
         raise HubError(f"the Hub answered {status} while {doing}") from error
     except OfflineModeIsEnabled as error:
-        raise HubError(f"HF_HUB_OFFLINE is set, so nothing can be fetched while {doing}") from error
+        raise HubUnreachableError(f"HF_HUB_OFFLINE is set, so nothing can be fetched while {doing}") from error
     except HTTPError as error:  # connection refused, dropped mid-download (after the client's retries), timeouts
         kind = error.__class__.__name__
-        raise HubError(f"the connection to the Hub failed while {doing} ({kind}): try again") from error
+        raise HubUnreachableError(f"the connection to the Hub failed while {doing} ({kind}): try again") from error
     except OSError as error:  # a short download, a full disk...
         raise HubError(f"{doing} failed: {error.strerror or error}") from error
 
@@ -410,14 +412,17 @@ class PullResult:
     url: str | None = None
     has_discriminator: bool = False
     downloaded: list[str] = field(default_factory=list)
-    private: bool | None = None  # a Hub repo's visibility (None for a local folder)
+    private: bool | None = None  # a Hub repo's visibility (None for a local folder, or unknown offline)
+    offline_reason: str | None = None  # set when the Hub was unreachable and an earlier pull's copy was used
 
     def describe(self) -> list[str]:
         """Lines for a person: what was loaded, from where, under which licence."""
         origin = f"{self.url} (commit {self.revision[:12]})" if self.url and self.revision else str(self.folder)
         fmt = {"gan-studio": "GAN studio (safetensors)", "huggan-dcgan": "HugGAN sprint DCGAN, converted"}
         colour = "RGB" if self.channels == 3 else "greyscale"
+        offline = [f"offline: {self.offline_reason}; using the copy pulled earlier"] if self.offline_reason else []
         return [
+            *offline,
             f"source: {origin}",
             f"format: {fmt.get(self.format, self.format)} from {self.weights}",
             f"architecture: {self.architecture}, {self.resolution}x{self.resolution} {colour}, "
@@ -455,12 +460,19 @@ def pull(
     origin: dict[str, Any] = {}
     private = None
     if where.kind == "hub":
-        info, files = _hub_files(where.repo_id, revision or where.revision, token, max_bytes)
+        wanted = revision or where.revision
+        name = where.repo_id + (f"@{wanted}" if wanted else "")
+        try:
+            info, files = _hub_files(where.repo_id, wanted, token, max_bytes)
+        except HubUnreachableError as error:  # no network: a copy pulled earlier still serves (an app restart)
+            cached = cached_pull(where.repo_id, wanted)
+            if cached is None:
+                raise
+            return _pull_result(name, cached, "", "", read_source(cached), [], None, offline_reason=str(error))
         private = info.private
         if info.card_data is not None:
             card = info.card_data.to_dict()
         origin = {"repo_id": where.repo_id, "revision": info.sha, "url": f"{endpoint()}/{where.repo_id}"}
-        name = where.repo_id + (f"@{revision or where.revision}" if (revision or where.revision) else "")
         reusable = pull_root() / where.repo_id.replace("/", "--") / str(info.sha)
     else:
         folder = Path(where.path or ".").resolve()
@@ -503,11 +515,24 @@ def pull(
         finally:
             shutil.rmtree(stage, ignore_errors=True)
 
-    checkpoint = load_checkpoint(target, with_discriminator=True)
-    recorded = read_source(target)
+    return _pull_result(name, target, fmt, weights, origin, list(files.fetched), private)
+
+
+def _pull_result(
+    name: str,
+    folder: Path,
+    fmt: str,
+    weights: str,
+    origin: dict[str, Any],
+    downloaded: list[str],
+    private: bool | None,
+    offline_reason: str | None = None,
+) -> PullResult:
+    checkpoint = load_checkpoint(folder, with_discriminator=True)
+    recorded = read_source(folder)
     return PullResult(
         name=name,
-        folder=target,
+        folder=folder,
         format=recorded.get("format", fmt),
         weights=recorded.get("weights", weights),
         architecture=checkpoint.architecture,
@@ -515,15 +540,34 @@ def pull(
         channels=checkpoint.config.channels,
         latent_dim=checkpoint.config.latent_dim,
         parameters=checkpoint.parameter_count,
-        license=license,
-        datasets=datasets,
+        license=origin.get("license"),
+        datasets=list(origin.get("datasets") or []),
         repo_id=origin.get("repo_id"),
         revision=origin.get("revision"),
         url=origin.get("url"),
         has_discriminator=checkpoint.discriminator is not None,
-        downloaded=list(files.fetched),
+        downloaded=downloaded,
         private=private,
+        offline_reason=offline_reason,
     )
+
+
+def cached_pull(repo_id: str, revision: str | None = None) -> Path | None:
+    """A copy of `repo_id` pulled earlier into `pull_root()`, for when the Hub cannot be reached.
+
+    With a commit (or its first 7+ characters) as `revision`: that commit's copy. With no revision: the
+    copy pulled most recently. A branch or tag name cannot be resolved offline: None. None if none.
+    """
+    folder = pull_root() / repo_id.replace("/", "--")
+    if not folder.is_dir():
+        return None
+    pulled = [p for p in folder.iterdir() if p.is_dir() and not p.name.startswith(".") and (p / CONFIG_NAME).is_file()]
+    if revision is not None:
+        wanted = revision.lower()
+        if not re.fullmatch(r"[0-9a-f]{7,40}", wanted):
+            return None
+        pulled = [p for p in pulled if p.name.startswith(wanted)]
+    return max(pulled, key=lambda p: (p / CONFIG_NAME).stat().st_mtime, default=None)
 
 
 def _is_ours(folder: Path | None) -> bool:

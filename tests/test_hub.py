@@ -28,7 +28,7 @@ from gan.card import BADGE
 from gan.checkpoint import load_checkpoint
 from gan.cli import main
 from gan.config import GenerateConfig
-from gan.errors import CheckpointError, HubError, InvalidInputError
+from gan.errors import CheckpointError, HubError, HubUnreachableError, InvalidInputError
 from gan.hub import browse, parse_source, pull, push
 from gan.sampling import generate, latents_for_seeds
 
@@ -241,6 +241,23 @@ def test_a_connection_that_drops_mid_download_is_a_clear_error_and_leaves_nothin
     assert not (tmp_path / "flaky").exists() and not list(tmp_path.glob(".pull-*"))
     hub.faults.clear()
     assert torch.equal(images(pull("someone/flaky", out=tmp_path / "flaky").folder), images(tiny_checkpoint))
+
+
+def test_with_the_hub_unreachable_a_model_pulled_before_loads_from_its_copy(hub, tiny_checkpoint, monkeypatch):
+    hub.add_repo("alice/kept-offline", folder_files(tiny_checkpoint))
+    online = pull("alice/kept-offline")  # into pull_root(), as the app pulls
+    assert online.offline_reason is None and online.revision
+
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)  # no network from here on
+    again = pull("alice/kept-offline")
+    assert again.folder == online.folder and again.revision == online.revision and again.downloaded == []
+    assert "HF_HUB_OFFLINE is set" in again.offline_reason and again.describe()[0].startswith("offline: ")
+    assert torch.equal(images(again.folder), images(tiny_checkpoint))
+    assert pull(f"alice/kept-offline@{online.revision[:8]}").folder == online.folder  # a pinned commit, shortened
+    with pytest.raises(HubUnreachableError, match="HF_HUB_OFFLINE is set"):
+        pull("alice/kept-offline@v2")  # a branch or tag name cannot be resolved without the Hub
+    with pytest.raises(HubUnreachableError, match="HF_HUB_OFFLINE is set"):
+        pull("alice/never-pulled")
 
 
 @pytest.mark.parametrize(

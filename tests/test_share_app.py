@@ -43,6 +43,19 @@ def test_the_configured_default_model_is_pulled_at_start_and_offered_to_every_vi
     assert any("alice/tiny-gan" in state.value.get("models", {}) for state in session)
 
 
+def test_restarted_offline_the_app_shows_its_default_model_from_the_cached_copy(hub, tiny_checkpoint, monkeypatch):
+    import huggingface_hub
+
+    hub.add_repo("alice/restart-gan", folder_files(tiny_checkpoint))
+    first_name, first_models, _ = studio.start_model("alice/restart-gan")  # the app's first start, online
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)  # restarted with the network down
+    demo = studio.build_app(default_model="alice/restart-gan")
+    assert component(demo, gr.Dropdown, elem_id="generate-model").value == first_name == "alice/restart-gan"
+    assert not component(demo, gr.Markdown, elem_id="notice").visible  # no fallback to the embedded model
+    session = [b.value for b in demo.blocks.values() if isinstance(b, gr.State) and isinstance(b.value, dict)]
+    assert any(state.get("models") == first_models for state in session)
+
+
 @pytest.mark.parametrize(
     "spec, message",
     [("nobody/nothing", "The default model nobody/nothing could not be loaded (repo nobody/nothing was not found"),
