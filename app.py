@@ -63,7 +63,7 @@ from gan.style import (
     parse_blend_weights,
     stylize,
 )
-from gan.train import RunState, TrainConfig, TrainEvent, train
+from gan.train import FEW_SHOT_MAX_IMAGES, RunState, TrainConfig, TrainEvent, train
 from gan.zoo import DEFAULT_MODEL, ModelCache, configured_default_model, embedded_models, resolve_model
 
 OUTPUT_MAX_AGE_S = 3600  # result folders older than this are removed (swept every 30 s, as new ones are made)
@@ -1003,8 +1003,9 @@ def build_finetune_tab(
             with gr.Accordion("Advanced settings", open=False):
                 steps = gr.Number(100_000, precision=0, label="Step budget for this run")
                 batch = gr.Slider(4, 128, 32, step=4, label="Batch size")
-                lr_g = gr.Number(defaults.lr_g, label="Generator learning rate")
-                lr_d = gr.Number(defaults.lr_d, label="Discriminator learning rate (TTUR: above G's)")
+                lr_g = gr.Number(defaults.lr_g, minimum=0, label="Generator learning rate (0 = auto: 2e-4, or "
+                                 f"4e-4 above {FEW_SHOT_MAX_IMAGES:,} images)")  # fmt: skip
+                lr_d = gr.Number(defaults.lr_d, minimum=0, label="Discriminator learning rate (0 = auto: twice G's)")
                 loss = gr.Radio(["hinge", "nonsaturating"], value=defaults.loss, label="Loss")
                 augment = gr.Textbox(
                     defaults.augment, label="DiffAugment: auto, none (empty), or color,translation,cutout"

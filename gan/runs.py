@@ -42,6 +42,7 @@ def write_training_record(folder: Path, metadata: dict[str, Any]) -> Path:
     """A short human-readable TRAINING.md beside the weights: command, data, steps, time, machine."""
     config = metadata.get("train_config", {})
     policy = metadata.get("augment_policy", config.get("augment"))
+    rates = metadata.get("learning_rates", {})  # as used: the config says 0 where they were chosen by data size
     lines = [
         f"# How `{folder.name}` was trained",
         "",
@@ -54,7 +55,7 @@ def write_training_record(folder: Path, metadata: dict[str, Any]) -> Path:
         f"{metadata.get('stopped_by')}",
         f"- time: {metadata.get('seconds')} s on {metadata.get('device')} ({metadata.get('machine', '?')})",
         f"- loss {config.get('loss')}, batch {config.get('batch_size')}, "
-        f"lr G/D {config.get('lr_g')}/{config.get('lr_d')}, DiffAugment '{policy}', "
+        f"lr G/D {rates.get('g', config.get('lr_g'))}/{rates.get('d', config.get('lr_d'))}, DiffAugment '{policy}', "
         f"EMA half-life {config.get('ema_half_life_images')} images",
         "",
         "`samples.png`: seeds 0-15 from the EMA generator; `previews/`: the same fixed seeds during training.",

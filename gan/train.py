@@ -51,8 +51,8 @@ class TrainConfig:
     steps: int = 4000  # step budget (one D and one G update per step)
     time_budget_s: float = 0.0  # stop after this many seconds; 0 = no time limit
     batch_size: int = 64
-    lr_g: float = 2e-4  # TTUR: D learns faster than G
-    lr_d: float = 4e-4
+    lr_g: float = 0.0  # 0 = auto by data size (auto_learning_rates): 2e-4 on few-shot sets, else 4e-4
+    lr_d: float = 0.0  # 0 = auto: twice G's (TTUR: D learns faster than G)
     beta1: float = 0.0  # Adam betas (0, 0.99): the usual choice with spectral norm
     beta2: float = 0.99
     loss: str = "hinge"  # "hinge" or "nonsaturating"
@@ -87,19 +87,29 @@ class TrainConfig:
         if self.augment != "auto":
             parse_policy(self.augment)
         for name in ("lr_g", "lr_d"):
-            if not 0 < getattr(self, name) < 1:
-                raise InvalidInputError(f"{name} must be in (0, 1), got {getattr(self, name)!r}")
+            if not 0 <= getattr(self, name) < 1:
+                raise InvalidInputError(f"{name} must be in [0, 1) (0 = auto), got {getattr(self, name)!r}")
         if not 0 <= self.augment_strength <= 1:
             raise InvalidInputError(f"augment_strength must be in [0, 1], got {self.augment_strength!r}")
+
+
+FEW_SHOT_MAX_IMAGES = 1000  # a set this small counts as few-shot: cutout on, gentler learning rates
 
 
 def auto_augment_policy(dataset_size: int, channels: int) -> str:
     """DiffAugment policy by data: translation always; colour for RGB; cutout for few-shot sets."""
     policy = ["color"] if channels == 3 else []
     policy.append("translation")
-    if dataset_size <= 1000:
+    if dataset_size <= FEW_SHOT_MAX_IMAGES:
         policy.append("cutout")
     return ",".join(policy)
+
+
+def auto_learning_rates(dataset_size: int) -> tuple[float, float]:
+    """(G, D) Adam learning rates by data size. Larger sets take twice the usual 2e-4/4e-4: in a 2-minute run
+    on 4,000 MNIST digits that halved the FD. Few-shot sets keep the usual rates: doubled, on 100 digits the
+    discriminator memorised them and training collapsed, and on 169 emoji recall fell (benchmarks in README)."""
+    return (2e-4, 4e-4) if dataset_size <= FEW_SHOT_MAX_IMAGES else (4e-4, 8e-4)
 
 
 def auto_r1_gamma(resolution: int, batch_size: int) -> float:
@@ -327,9 +337,11 @@ def train(
     generator.to(device).train()
     discriminator.to(device).train()
     generator_ema.to(device).eval().requires_grad_(False)
-    opt_g = torch.optim.Adam(generator.parameters(), lr=config.lr_g, betas=(config.beta1, config.beta2))
+    auto_lr_g, auto_lr_d = auto_learning_rates(len(data))
+    lr_g, lr_d = config.lr_g or auto_lr_g, config.lr_d or auto_lr_d
+    opt_g = torch.optim.Adam(generator.parameters(), lr=lr_g, betas=(config.beta1, config.beta2))
     opt_d = torch.optim.Adam(
-        [p for p in discriminator.parameters() if p.requires_grad], lr=config.lr_d, betas=(config.beta1, config.beta2)
+        [p for p in discriminator.parameters() if p.requires_grad], lr=lr_d, betas=(config.beta1, config.beta2)
     )
     health = Health(augment_strength=config.augment_strength if policy else 0.0)
     start_step, elapsed_before = 0, 0.0
@@ -518,6 +530,7 @@ def train(
         "world_size": sync.world,
         "augment_policy": policy,
         "r1_gamma": r1_gamma,
+        "learning_rates": {"g": lr_g, "d": lr_d},
         "frozen_d_layers": frozen,
         "fine_tuned_from": init.source if init is not None else None,
         "d_steps_skipped": health.d_steps_skipped,

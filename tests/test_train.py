@@ -7,7 +7,7 @@ from gan.checkpoint import load_checkpoint, save_checkpoint
 from gan.config import DCGANConfig, FastGANConfig
 from gan.errors import CheckpointError, InvalidInputError
 from gan.models import build_discriminator, build_generator
-from gan.train import RunState, TrainConfig, auto_augment_policy, diversity, r1_penalty, train
+from gan.train import FEW_SHOT_MAX_IMAGES, RunState, TrainConfig, auto_augment_policy, diversity, r1_penalty, train
 
 TINY = DCGANConfig(resolution=32, channels=1, latent_dim=8, width=4, max_width=16)
 FAST = TrainConfig(steps=6, batch_size=4, event_every=2, preview_every_s=0.0, preview_count=4)
@@ -147,3 +147,19 @@ def test_wrongly_shaped_data_and_bad_configs_are_refused():
         TrainConfig(loss="wasserstein")
     with pytest.raises(InvalidInputError, match="unknown augmentation"):
         TrainConfig(augment="translation,rotate")
+    with pytest.raises(InvalidInputError, match=r"lr_g must be in \[0, 1\) \(0 = auto\)"):
+        TrainConfig(lr_g=-1e-4)
+
+
+@pytest.mark.parametrize(
+    "images, given, used",
+    [(40, (0.0, 0.0), (2e-4, 4e-4)),  # few-shot: the usual rates
+     (FEW_SHOT_MAX_IMAGES + 1, (0.0, 0.0), (4e-4, 8e-4)),  # a larger set: twice as fast
+     (FEW_SHOT_MAX_IMAGES + 1, (1e-4, 3e-4), (1e-4, 3e-4))],  # given rates always win
+)  # fmt: skip
+def test_learning_rates_are_chosen_by_data_size_unless_given(images, given, used):
+    config = TrainConfig(steps=1, batch_size=2, lr_g=given[0], lr_d=given[1], event_every=100)
+    result = list(train(tiny_data(images), TINY, config, device="cpu"))[-1].result
+    assert result.metadata["learning_rates"] == {"g": used[0], "d": used[1]}
+    assert [group["lr"] for group in result.run_state.opt_g["param_groups"]] == [used[0]]
+    assert [group["lr"] for group in result.run_state.opt_d["param_groups"]] == [used[1]]
