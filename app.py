@@ -19,6 +19,7 @@ import spaces  # ZeroGPU: must be imported before anything touches CUDA (torch i
 
 # isort: split
 import argparse
+import contextlib
 import functools
 import inspect
 import json
@@ -1076,21 +1077,23 @@ def build_finetune_tab(
                                      priority.yield_to_interactive),
                 name="fine-tune",
             )  # fmt: skip
-        for event in events:
-            losses += [{"step": event.step, "value": v, "series": f"loss {k}"} for k, v in event.losses.items()]
-            outputs += [{"step": event.step, "value": event.d_real, "series": "D(real)"},
-                        {"step": event.step, "value": event.d_fake, "series": "D(fake)"}]  # fmt: skip
-            if event.result is None:
-                pending_notes += event.notes
-                if event.preview is None and not pending_notes and event.elapsed_s - last_update < UI_UPDATE_EVERY_S:
-                    continue  # plots and badges: about once a second is enough, and each update costs CPU to send
-                last_update = event.elapsed_s
-                progress(min(event.elapsed_s / config.time_budget_s, 1.0), desc=f"step {event.step}")
-                image = to_pil(event.preview[None])[0] if event.preview is not None else gr.skip()
-                notes, pending_notes = "  \n".join(pending_notes), []
-                yield (image, health_markdown(event), notes or gr.skip(),
-                       pd.DataFrame(losses[-PLOT_MAX_ROWS:]), pd.DataFrame(outputs[-PLOT_MAX_ROWS:]),
-                       gr.skip(), gr.skip(), gr.skip())  # fmt: skip
+        with contextlib.closing(events):  # leaving early (an error, a closed tab) stops the loop's thread now
+            for event in events:
+                losses += [{"step": event.step, "value": v, "series": f"loss {k}"} for k, v in event.losses.items()]
+                outputs += [{"step": event.step, "value": event.d_real, "series": "D(real)"},
+                            {"step": event.step, "value": event.d_fake, "series": "D(fake)"}]  # fmt: skip
+                if event.result is None:
+                    pending_notes += event.notes
+                    recent = event.elapsed_s - last_update < UI_UPDATE_EVERY_S
+                    if event.preview is None and not pending_notes and recent:
+                        continue  # plots and badges: about once a second is enough, and each update costs CPU to send
+                    last_update = event.elapsed_s
+                    progress(min(event.elapsed_s / config.time_budget_s, 1.0), desc=f"step {event.step}")
+                    image = to_pil(event.preview[None])[0] if event.preview is not None else gr.skip()
+                    notes, pending_notes = "  \n".join(pending_notes), []
+                    yield (image, health_markdown(event), notes or gr.skip(),
+                           pd.DataFrame(losses[-PLOT_MAX_ROWS:]), pd.DataFrame(outputs[-PLOT_MAX_ROWS:]),
+                           gr.skip(), gr.skip(), gr.skip())  # fmt: skip
         assert event is not None and event.result is not None
         progress(1.0, desc="measuring quality")
         quality = evaluate_generator(event.result.generator, data)
@@ -1264,21 +1267,22 @@ def build_style_tab(
             events = iterate_in_background(
                 lambda: priority.paced(render_style(content, styles, weights, config)), name="style"
             )
-        for event in events:
-            progress((event.step, event.total_steps), desc=f"{event.size[1]}×{event.size[0]} px", unit="steps")
-            if event.result is not None:
-                final = event
-            elif event.preview is not None:
-                old, preview_path = preview_path, out / f"{stem}_step{event.step:05d}.png"
-                save_png(to_pil(event.preview[None])[0], preview_path, {"step": event.step, "seed": config.seed})
-                if old is not None:
-                    old.unlink(missing_ok=True)  # already handed to Gradio, which keeps its own copy
-                line = f"step {event.step}/{event.total_steps} at {event.size[1]}×{event.size[0]} px"
-                yield (
-                    str(preview_path),
-                    _style_status(notes, f"{line}, loss {event.losses['total']:.4g}"),
-                    str(preview_path),
-                )
+        with contextlib.closing(events):  # leaving early (an error, a closed tab) stops the loop's thread now
+            for event in events:
+                progress((event.step, event.total_steps), desc=f"{event.size[1]}×{event.size[0]} px", unit="steps")
+                if event.result is not None:
+                    final = event
+                elif event.preview is not None:
+                    old, preview_path = preview_path, out / f"{stem}_step{event.step:05d}.png"
+                    save_png(to_pil(event.preview[None])[0], preview_path, {"step": event.step, "seed": config.seed})
+                    if old is not None:
+                        old.unlink(missing_ok=True)  # already handed to Gradio, which keeps its own copy
+                    line = f"step {event.step}/{event.total_steps} at {event.size[1]}×{event.size[0]} px"
+                    yield (
+                        str(preview_path),
+                        _style_status(notes, f"{line}, loss {event.losses['total']:.4g}"),
+                        str(preview_path),
+                    )
         assert final is not None and final.result is not None
         metadata = {
             "content": Path(content_path).name,

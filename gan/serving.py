@@ -124,10 +124,6 @@ def lower_this_thread_priority(niceness: int = BACKGROUND_NICENESS) -> bool:
     return True
 
 
-class _Finished:
-    """Marks the end of a background iterator in the hand-over queue."""
-
-
 def iterate_in_background(
     make_items: Callable[[], Iterator[T]], niceness: int = BACKGROUND_NICENESS, name: str = "background"
 ) -> Iterator[T]:
@@ -163,7 +159,7 @@ def iterate_in_background(
         except BaseException as error:  # handed to the caller's thread, which raises it
             hand_over("error", error)
         else:
-            hand_over("done", _Finished())
+            hand_over("done", None)
         finally:
             close = getattr(items, "close", None)
             if close is not None:
