@@ -115,6 +115,18 @@ OUT_OF_MEMORY = (
 )
 
 
+@contextlib.contextmanager
+def _as_visitor_messages() -> Iterator[None]:
+    """The package's typed errors, and running out of memory, become a gr.Error for this visitor."""
+    try:
+        yield
+    except GanError as error:
+        raise gr.Error(str(error)) from error
+    except (torch.OutOfMemoryError, MemoryError) as error:
+        release_memory()
+        raise gr.Error(OUT_OF_MEMORY) from error
+
+
 def user_errors(handler: Callable[..., Any]) -> Callable[..., Any]:
     """Turn the package's typed errors, and running out of memory, into a gr.Error message for this
     visitor only (plain and generator handlers); the app keeps serving everyone else."""
@@ -122,25 +134,15 @@ def user_errors(handler: Callable[..., Any]) -> Callable[..., Any]:
 
         @functools.wraps(handler)
         def streaming(*args: Any, **kwargs: Any) -> Iterator[Any]:
-            try:
+            with _as_visitor_messages():
                 yield from handler(*args, **kwargs)
-            except GanError as error:
-                raise gr.Error(str(error)) from error
-            except (torch.OutOfMemoryError, MemoryError) as error:
-                release_memory()
-                raise gr.Error(OUT_OF_MEMORY) from error
 
         return streaming
 
     @functools.wraps(handler)
     def wrapped(*args: Any, **kwargs: Any) -> Any:
-        try:
+        with _as_visitor_messages():
             return handler(*args, **kwargs)
-        except GanError as error:
-            raise gr.Error(str(error)) from error
-        except (torch.OutOfMemoryError, MemoryError) as error:
-            release_memory()
-            raise gr.Error(OUT_OF_MEMORY) from error
 
     return wrapped
 
@@ -1006,7 +1008,8 @@ def build_finetune_tab(
                 batch = gr.Slider(4, 128, 32, step=4, label="Batch size")
                 lr_g = gr.Number(defaults.lr_g, minimum=0, label="Generator learning rate (0 = auto: 2e-4, or "
                                  f"4e-4 above {FEW_SHOT_MAX_IMAGES:,} images)")  # fmt: skip
-                lr_d = gr.Number(defaults.lr_d, minimum=0, label="Discriminator learning rate (0 = auto: twice G's)")
+                lr_d = gr.Number(defaults.lr_d, minimum=0, label="Discriminator learning rate (0 = auto: 4e-4, "
+                                 f"or 8e-4 above {FEW_SHOT_MAX_IMAGES:,} images)")  # fmt: skip
                 loss = gr.Radio(["hinge", "nonsaturating"], value=defaults.loss, label="Loss")
                 augment = gr.Textbox(
                     defaults.augment, label="DiffAugment: auto, none (empty), or color,translation,cutout"

@@ -52,7 +52,7 @@ class TrainConfig:
     time_budget_s: float = 0.0  # stop after this many seconds; 0 = no time limit
     batch_size: int = 64
     lr_g: float = 0.0  # 0 = auto by data size (auto_learning_rates): 2e-4 on few-shot sets, else 4e-4
-    lr_d: float = 0.0  # 0 = auto: twice G's (TTUR: D learns faster than G)
+    lr_d: float = 0.0  # 0 = auto by data size: twice G's auto rate (TTUR: D learns faster than G)
     beta1: float = 0.0  # Adam betas (0, 0.99): the usual choice with spectral norm
     beta2: float = 0.99
     loss: str = "hinge"  # "hinge" or "nonsaturating"
@@ -108,7 +108,7 @@ def auto_augment_policy(dataset_size: int, channels: int) -> str:
 def auto_learning_rates(dataset_size: int) -> tuple[float, float]:
     """(G, D) Adam learning rates by data size. Larger sets take twice the usual 2e-4/4e-4: in a 2-minute run
     on 4,000 MNIST digits that halved the FD. Few-shot sets keep the usual rates: doubled, on 100 digits the
-    discriminator memorised them and training collapsed, and on 169 emoji recall fell (benchmarks in README)."""
+    discriminator memorised them and training collapsed, and on 169 emoji (with batch 32) recall fell (README)."""
     return (2e-4, 4e-4) if dataset_size <= FEW_SHOT_MAX_IMAGES else (4e-4, 8e-4)
 
 

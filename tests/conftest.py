@@ -65,6 +65,26 @@ def tiny_checkpoint(tmp_path: Path) -> Path:
     return save_checkpoint(tmp_path / "tiny", "dcgan", TINY, generator, discriminator, {"note": "test"})
 
 
+def noise_pngs(folder: Path, count: int, side: int, seed: int) -> list[Path]:
+    """`count` greyscale PNGs of random noise, `side` pixels square: training uploads for the app tests."""
+    import numpy as np
+    from PIL import Image
+
+    rng = np.random.default_rng(seed)
+    paths = []
+    for index in range(count):
+        path = folder / f"img{index}.png"
+        Image.fromarray((rng.random((side, side)) * 255).astype(np.uint8)).save(path)
+        paths.append(path)
+    return paths
+
+
+def train_args(uploads: list, steps: int, minutes: float = 0.5) -> tuple:
+    """The app's /train inputs for a tiny greyscale DCGAN run from scratch."""
+    # files, start, resolution, colour, minutes, steps, batch, lr_g, lr_d, loss, augment, seed, resume
+    return (uploads, "DCGAN from scratch", 32, "greyscale", minutes, steps, 4, 2e-4, 4e-4, "hinge", "auto", 0, False)
+
+
 def free_port() -> int:
     import socket
 

@@ -9,9 +9,9 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import gradio as gr
-import numpy as np
 import pytest
 import torch
+from conftest import noise_pngs, train_args
 from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError, ValidationError
 from gradio_client.utils import Status
@@ -30,19 +30,7 @@ EXAMPLES = Path(studio.__file__).resolve().parent / "weights" / "style-examples"
 
 @pytest.fixture(scope="module")
 def uploads(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("many-uploads")
-    rng = np.random.default_rng(1)
-    paths = []
-    for index in range(10):
-        path = folder / f"img{index}.png"
-        Image.fromarray((rng.random((32, 32)) * 255).astype(np.uint8)).save(path)
-        paths.append(handle_file(str(path)))
-    return paths
-
-
-def train_args(uploads, steps: int, minutes: float = 0.5):
-    # files, start, resolution, colour, minutes, steps, batch, lr_g, lr_d, loss, augment, seed, resume
-    return (uploads, "DCGAN from scratch", 32, "greyscale", minutes, steps, 4, 2e-4, 4e-4, "hinge", "auto", 0, False)
+    return [handle_file(str(path)) for path in noise_pngs(tmp_path_factory.mktemp("many-uploads"), 10, 32, seed=1)]
 
 
 def stylize_args(steps: int = 2):

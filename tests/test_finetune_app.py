@@ -3,11 +3,10 @@
 import time
 import zipfile
 
-import numpy as np
 import pytest
+from conftest import noise_pngs, train_args
 from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError
-from PIL import Image
 
 pytestmark = pytest.mark.app
 
@@ -15,21 +14,8 @@ pytestmark = pytest.mark.app
 @pytest.fixture(scope="module")
 def uploads(tmp_path_factory):
     folder = tmp_path_factory.mktemp("uploads")
-    rng = np.random.default_rng(0)
-    paths = []
-    for index in range(12):
-        pixels = (rng.random((40, 40)) * 255).astype(np.uint8)
-        path = folder / f"img{index}.png"
-        Image.fromarray(pixels).save(path)
-        paths.append(handle_file(str(path)))
     (folder / "notes.txt").write_text("not an image")
-    paths.append(handle_file(str(folder / "notes.txt")))
-    return paths
-
-
-def train_args(uploads, steps: int, minutes: float = 0.5):
-    # files, start, resolution, colour, minutes, steps, batch, lr_g, lr_d, loss, augment, seed, resume
-    return (uploads, "DCGAN from scratch", 32, "greyscale", minutes, steps, 4, 2e-4, 4e-4, "hinge", "auto", 0, False)
+    return [handle_file(str(path)) for path in [*noise_pngs(folder, count=12, side=40, seed=0), folder / "notes.txt"]]
 
 
 def test_training_streams_previews_and_the_result_joins_this_visitors_models(app_url, uploads):
