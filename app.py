@@ -1017,6 +1017,10 @@ def build_finetune_tab(
                 augment = gr.Textbox(
                     defaults.augment, label="DiffAugment: auto, none (empty), or color,translation,cutout"
                 )
+                jitter = gr.Slider(
+                    -1, 2, defaults.jitter, step=0.25, label="Real-image jitter: mild rotation, scale, shift, warp "
+                    f"(-1 = auto: 1 up to {FEW_SHOT_MAX_IMAGES:,} images, else 0)",
+                )  # fmt: skip
                 seed = gr.Number(0, precision=0, label="Seed")
             with gr.Row():
                 train_button = gr.Button("Train", variant="primary")
@@ -1035,7 +1039,8 @@ def build_finetune_tab(
     @releasing_memory
     def on_train(
         files: list[str] | None, start_name: str, res: int, colour_mode: str, minutes_: float, steps_: float,
-        batch_: float, lr_g_: float, lr_d_: float, loss_: str, augment_: str, seed_: float, resume_: bool,
+        batch_: float, lr_g_: float, lr_d_: float, loss_: str, augment_: str, jitter_: float, seed_: float,
+        resume_: bool,
         session_: dict[str, Any], control_: dict[str, bool], progress=gr.Progress(),
     ) -> Iterator[tuple[Any, ...]]:  # fmt: skip
         import pandas as pd
@@ -1063,6 +1068,7 @@ def build_finetune_tab(
             lr_d=float(lr_d_),
             loss=loss_,
             augment=(augment_ or "").strip(),
+            jitter=float(jitter_),
             seed=_as_int(seed_, "seed"),
             preview_every_s=2.0,
         )
@@ -1119,8 +1125,8 @@ def build_finetune_tab(
         control_["stop"] = True
         return "Stopping after this step; the weights so far will be kept..."
 
-    train_inputs = [uploads, start, resolution, colour, minutes, steps, batch, lr_g, lr_d, loss, augment, seed, resume,
-                    session, control]  # fmt: skip
+    train_inputs = [uploads, start, resolution, colour, minutes, steps, batch, lr_g, lr_d, loss, augment, jitter, seed,
+                    resume, session, control]  # fmt: skip
     train_event = train_button.click(
         on_train,
         train_inputs,

@@ -1,8 +1,9 @@
 """Our trainer against the origin lesson's GANs at equal wall-clock, on the same MNIST digits.
 
 For each data setting (all 4,000 training digits, or a 100-image few-shot subset), each
-time budget and each seed, trains: ours (gan.train: DCGAN 32 px, hinge, spectral norm,
-adaptive DiffAugment, EMA, R1) and the lesson's MLP and DCGAN (benchmarks/lesson_baselines.py).
+time budget and each seed, trains: ours (gan.train defaults: DCGAN 32 px, hinge, spectral norm,
+adaptive DiffAugment, EMA, R1; on the 100 digits, real-image jitter) and the lesson's MLP and DCGAN
+(benchmarks/lesson_baselines.py).
 Scores 1,000 samples of each in a digit classifier's feature space against 1,000 held-out
 real digits: Fréchet distance (FD), classes covered, and the median distance from each
 sample to its nearest training image, beside the same distance for the held-out digits

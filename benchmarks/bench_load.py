@@ -124,7 +124,7 @@ def generate_once(client: Client, seed: int, count: int) -> float:
 def train_once(client: Client, uploads: list[str], steps: int, minutes: float) -> None:
     client.predict(
         [handle_file(p) for p in uploads], "DCGAN from scratch", 32, "colour", minutes, steps, 16,
-        2e-4, 4e-4, "hinge", "auto", 0, False, api_name="/train",
+        2e-4, 4e-4, "hinge", "auto", -1, 0, False, api_name="/train",
     )  # fmt: skip
 
 

@@ -83,3 +83,30 @@ def diff_augment(x: torch.Tensor, policy: str, strength: float = 1.0) -> torch.T
         for fn in AUGMENTATIONS[name]:
             x = fn(x, strength)
     return x.contiguous()
+
+
+def jitter(x: torch.Tensor, strength: float = 1.0, elastic: float = 1.0) -> torch.Tensor:
+    """Mildly deform real images (B, C, H, W), a fresh draw per image: rotation up to 10 degrees, scale
+    within 10%, shift up to 1/16 of the side, and (if `elastic`) a smooth warp of up to ~1/32 of the side,
+    each times `strength`. Unlike DiffAugment this is applied to real images only, so the generator learns
+    the deformed variants too: on a few-shot set that multiplies the images it can learn from, at the cost
+    of samples that are as deformed as the jitter (keep it mild)."""
+    if strength <= 0:
+        return x
+    batch, _, height, width = x.shape
+    draw = torch.rand(batch, 4, device=x.device) * 2 - 1  # rotation, scale, shift x, shift y in [-1, 1]
+    angle = draw[:, 0] * strength * torch.pi / 18
+    scale = 1 + draw[:, 1] * strength * 0.1
+    cos, sin = torch.cos(angle) / scale, torch.sin(angle) / scale
+    theta = torch.stack(
+        [torch.stack([cos, -sin, draw[:, 2] * strength / 8], 1), torch.stack([sin, cos, draw[:, 3] * strength / 8], 1)],
+        1,
+    )  # (B, 2, 3); grid coordinates span [-1, 1], so a shift of 1/8 there is 1/16 of the side
+    grid = F.affine_grid(theta, list(x.shape), align_corners=False)  # (B, H, W, 2)
+    if elastic > 0:
+        coarse = torch.randn(batch, 2, 4, 4, device=x.device) * (strength * elastic / 16)
+        warp = F.interpolate(coarse, size=(height, width), mode="bicubic", align_corners=False)
+        grid = grid + warp.permute(0, 2, 3, 1)
+    background = x.amin(dim=(1, 2, 3), keepdim=True)  # fill uncovered corners with each image's darkest value
+    shifted = F.grid_sample(x - background, grid, mode="bicubic", padding_mode="zeros", align_corners=False)
+    return (shifted + background).clamp(float(x.min()), float(x.max()))  # bicubic overshoots a little

@@ -16,7 +16,7 @@ from gan.config import GenerateConfig, InterpolateConfig, parse_seed_list
 from gan.errors import GanError
 from gan.models import ARCHITECTURES
 from gan.style import DEFAULT_HUB_REPO, PRESERVE_COLORS, WEIGHTS_ENV, StyleConfig
-from gan.train import TrainConfig
+from gan.train import FEW_SHOT_MAX_IMAGES, TrainConfig
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -53,6 +53,10 @@ def build_parser() -> argparse.ArgumentParser:
     trn.add_argument("--batch-size", type=int, default=TrainConfig.batch_size)
     trn.add_argument("--augment", default=TrainConfig.augment, help="DiffAugment policy, 'auto' or '' for none")
     trn.add_argument("--loss", default=TrainConfig.loss, choices=("hinge", "nonsaturating"))
+    trn.add_argument(
+        "--jitter", type=float, default=TrainConfig.jitter, help="mild rotation/scale/shift/warp of the real images "
+        f"(the generator learns them too); -1 = auto: 1 up to {FEW_SHOT_MAX_IMAGES} images, else 0"
+    )  # fmt: skip
     trn.add_argument("--seed", type=int, default=0)
     trn.add_argument("--device", default="auto")
 
@@ -219,6 +223,7 @@ def run_train(args: argparse.Namespace, argv: Sequence[str] | None) -> int:
         time_budget_s=args.minutes * 60,
         batch_size=args.batch_size,
         augment=args.augment,
+        jitter=args.jitter,
         loss=args.loss,
         seed=args.seed,
         preview_every_s=30.0,

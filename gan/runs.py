@@ -56,6 +56,7 @@ def write_training_record(folder: Path, metadata: dict[str, Any]) -> Path:
         f"- time: {metadata.get('seconds')} s on {metadata.get('device')} ({metadata.get('machine', '?')})",
         f"- loss {config.get('loss')}, batch {config.get('batch_size')}, "
         f"lr G/D {rates.get('g', config.get('lr_g'))}/{rates.get('d', config.get('lr_d'))}, DiffAugment '{policy}', "
+        f"real-image jitter {metadata.get('real_jitter', config.get('jitter'))}, "
         f"EMA half-life {config.get('ema_half_life_images')} images",
         "",
         "`samples.png`: seeds 0-15 from the EMA generator; `previews/`: the same fixed seeds during training.",

@@ -12,7 +12,8 @@ Defences against the usual ways GAN training fails:
 - D wins too fast / overfits small data: DiffAugment on real and fake in both
   steps, its strength adapted ADA-style from r_t = E[sign(D(real))], D steps
   skipped (every other step at most) while r_t stays above `d_skip_threshold`, spectral norm in D, lazy R1,
-  FreezeD when fine-tuning, TTUR.
+  FreezeD when fine-tuning, TTUR. On few-shot sets the real images are also mildly jittered (rotation,
+  scale, shift, warp) so that D cannot memorise them and G learns new variants rather than copies.
 - Mode collapse: the diversity of a fixed latent batch is tracked and an alarm
   raised when it falls well below its best.
 - Divergence: a NaN/inf loss restores the last good snapshot and halves the
@@ -32,9 +33,10 @@ from pathlib import Path
 from typing import Any
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
-from gan.augment import diff_augment, parse_policy
+from gan.augment import diff_augment, jitter, parse_policy
 from gan.checkpoint import Checkpoint
 from gan.device import pick_device
 from gan.errors import CheckpointError, InvalidInputError
@@ -57,6 +59,7 @@ class TrainConfig:
     beta2: float = 0.99
     loss: str = "hinge"  # "hinge" or "nonsaturating"
     augment: str = "auto"  # DiffAugment policy ("color,translation,cutout"), "" for none, "auto" by data
+    jitter: float = -1.0  # mild rotation/scale/shift/warp of real images (gan.augment.jitter); -1 = auto by data
     augment_strength: float = 0.0  # starting strength: ADA-style, raised only once D starts to overfit
     adaptive_augment: bool = True  # ADA-style: move the strength so that r_t stays near ada_target
     ada_target: float = 0.6  # r_t = E[sign(D(real))] above this raises augmentation, below lowers it
@@ -64,6 +67,7 @@ class TrainConfig:
     d_skip_threshold: float = 0.95  # r_t above this: D is memorising, skip its update
     r1_gamma: float = -1.0  # R1 weight; -1 = auto (0.0002 * resolution^2 / batch), 0 = off
     r1_interval: int = 16  # lazy regularisation: R1 every N steps, scaled by N
+    lecam_weight: float = 0.0  # LeCam regulariser (Tseng et al. 2021): pulls D's outputs toward their averages
     ema_half_life_images: int = 5_000  # EMA of G weights, as a half-life in images seen
     ema_rampup: float = 0.05  # the half-life grows with training: at most rampup * images seen so far
     freeze_d_layers: int = -1  # FreezeD: lowest D conv layers frozen when fine-tuning; -1 = auto, 0 = none
@@ -89,6 +93,8 @@ class TrainConfig:
         for name in ("lr_g", "lr_d"):
             if not 0 <= getattr(self, name) < 1:
                 raise InvalidInputError(f"{name} must be in [0, 1) (0 = auto), got {getattr(self, name)!r}")
+        if self.jitter != -1 and not 0 <= self.jitter <= 2:
+            raise InvalidInputError(f"jitter must be -1 (auto) or from 0 to 2, got {self.jitter!r}")
         if not 0 <= self.augment_strength <= 1:
             raise InvalidInputError(f"augment_strength must be in [0, 1], got {self.augment_strength!r}")
 
@@ -317,6 +323,7 @@ def train(
     torch.manual_seed(config.seed)
     d_loss_fn, g_loss_fn = LOSSES[config.loss]
     policy = auto_augment_policy(len(data), model_config.channels) if config.augment == "auto" else config.augment
+    jitter_strength = (1.0 if len(data) <= FEW_SHOT_MAX_IMAGES else 0.0) if config.jitter < 0 else config.jitter
     r1_gamma = auto_r1_gamma(model_config.resolution, config.batch_size) if config.r1_gamma < 0 else config.r1_gamma
     notes: list[str] = []
 
@@ -361,6 +368,7 @@ def train(
     if sync.rank:
         torch.manual_seed(config.seed + 1000 * sync.rank)  # each rank draws its own batches and noise
     preview_latents = latents_for_seeds(range(config.preview_count), model_config.latent_dim).to(device)
+    lecam_real = lecam_fake = 0.0  # moving averages of D's mean output on real and fake images
     signs: deque[float] = deque(maxlen=8)  # sign(D(real)) means of the last steps, for r_t
     best_diversity = 0.0
     snapshot = None
@@ -419,7 +427,7 @@ def train(
         z = torch.randn(config.batch_size, model_config.latent_dim, device=device)
         with torch.no_grad():
             fake = generator(z)
-        real_aug = augment(real)
+        real_aug = augment(jitter(real, jitter_strength))
         # Skip at most every other D step: a D that never updates keeps r_t high forever, and G collapses
         # onto whatever fools the frozen D.
         health.d_winning = bool(signs) and health.r_t > config.d_skip_threshold
@@ -439,6 +447,12 @@ def train(
             loss_d = d_loss_fn(real_logits, fake_logits)
             if reconstruction is not None:
                 loss_d = loss_d + reconstruction
+            if config.lecam_weight > 0:
+                lecam_real = 0.99 * lecam_real + 0.01 * real_logits.mean().item()
+                lecam_fake = 0.99 * lecam_fake + 0.01 * d_fake
+                loss_d = loss_d + config.lecam_weight * (
+                    F.relu(real_logits - lecam_fake).square().mean() + F.relu(lecam_real - fake_logits).square().mean()
+                )
             if r1_gamma > 0 and step % config.r1_interval == 0:
                 loss_d = loss_d + r1_gamma / 2 * r1_penalty(discriminator, real_aug) * config.r1_interval
         signs.append(torch.sign(real_logits.detach()).mean().item())
@@ -531,6 +545,7 @@ def train(
         "augment_policy": policy,
         "r1_gamma": r1_gamma,
         "learning_rates": {"g": lr_g, "d": lr_d},
+        "real_jitter": jitter_strength,
         "frozen_d_layers": frozen,
         "fine_tuned_from": init.source if init is not None else None,
         "d_steps_skipped": health.d_steps_skipped,

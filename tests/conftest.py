@@ -81,8 +81,9 @@ def noise_pngs(folder: Path, count: int, side: int, seed: int) -> list[Path]:
 
 def train_args(uploads: list, steps: int, minutes: float = 0.5) -> tuple:
     """The app's /train inputs for a tiny greyscale DCGAN run from scratch."""
-    # files, start, resolution, colour, minutes, steps, batch, lr_g, lr_d, loss, augment, seed, resume
-    return (uploads, "DCGAN from scratch", 32, "greyscale", minutes, steps, 4, 2e-4, 4e-4, "hinge", "auto", 0, False)
+    # files, start, resolution, colour, minutes, steps, batch, lr_g, lr_d, loss, augment, jitter, seed, resume
+    return (uploads, "DCGAN from scratch", 32, "greyscale", minutes, steps, 4, 2e-4, 4e-4, "hinge", "auto", -1, 0,
+            False)  # fmt: skip
 
 
 def free_port() -> int:

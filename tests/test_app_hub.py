@@ -140,8 +140,8 @@ def test_pull_fine_tune_push_credits_the_base_model_and_reports_quality(hub, app
         path = tmp_path / f"up{index}.png"
         Image.new("RGB", (64, 64), (20 * index, 90, 200 - 15 * index)).save(path)
         uploads.append(handle_file(str(path)))
-    # files, start, resolution, colour, minutes, steps, batch, lr_g, lr_d, loss, augment, seed, resume
-    outputs = visitor.predict(uploads, "huggan/dcgan-base", 64, "colour", 0.5, 3, 4, 2e-4, 4e-4, "hinge", "", 0,
+    # files, start, resolution, colour, minutes, steps, batch, lr_g, lr_d, loss, augment, jitter, seed, resume
+    outputs = visitor.predict(uploads, "huggan/dcgan-base", 64, "colour", 0.5, 3, 4, 2e-4, 4e-4, "hinge", "", -1, 0,
                               False, api_name="/train")  # fmt: skip
     tuned = outputs[-1]["value"]
     assert tuned.startswith("my-huggan_dcgan")

@@ -1,6 +1,6 @@
 import torch
 
-from gan.augment import cutout, diff_augment, translation
+from gan.augment import cutout, diff_augment, jitter, translation
 
 
 def test_translation_shifts_content_and_keeps_gradients():
@@ -27,3 +27,20 @@ def test_cutout_zeroes_a_square_per_image():
 def test_zero_strength_is_identity():
     x = torch.randn(2, 3, 8, 8)
     assert torch.equal(diff_augment(x, "color,translation,cutout", strength=0.0), x)
+
+
+def test_jitter_deforms_each_real_image_its_own_way_and_keeps_the_background():
+    torch.manual_seed(0)
+    x = torch.full((8, 1, 32, 32), -1.0)
+    x[:, :, 10:22, 14:18] = 1.0  # the same bar in every image
+    y = jitter(x, strength=1.0)
+    assert y.shape == x.shape
+    assert y.min() >= -1.0 and y.max() <= 1.0  # bicubic overshoot is clamped to the input's range
+    assert all(not torch.allclose(y[i], y[0], atol=1e-3) for i in range(1, 8))  # a fresh draw per image
+    assert torch.allclose(
+        y[:, :, :3, :], torch.tensor(-1.0), atol=1e-4
+    )  # corners uncovered by a rotation take the background value
+    assert (x - y).abs().mean() < 0.25  # mild: the bar moves, it does not vanish
+    assert torch.equal(jitter(x, strength=0.0), x)
+    flat = torch.full((2, 3, 16, 16), 0.3)
+    assert torch.allclose(jitter(flat, strength=1.0), flat, atol=1e-5)  # a plain image gains no dark border

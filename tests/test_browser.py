@@ -3,7 +3,7 @@
 import time
 
 import pytest
-from conftest import fill_number, open_page
+from conftest import fill_number, open_page, train_args
 
 pytestmark = pytest.mark.browser
 
@@ -91,8 +91,7 @@ def test_closing_the_tab_mid_training_frees_the_machine_for_the_next_visitor(pag
     # than after the two minutes (one fine-tuning run at a time).
     started = time.monotonic()
     status = Client(app_url, verbose=False).predict(
-        [handle_file(p) for p in paths], "DCGAN from scratch", 32, "greyscale", 0.5, 5, 4, 2e-4, 4e-4, "hinge",
-        "auto", 0, False, api_name="/train",
-    )[2]  # fmt: skip
+        *train_args([handle_file(p) for p in paths], steps=5), api_name="/train"
+    )[2]
     assert "stopped by step budget after 5 steps" in status
     assert time.monotonic() - started < 60

@@ -149,6 +149,8 @@ def test_wrongly_shaped_data_and_bad_configs_are_refused():
         TrainConfig(augment="translation,rotate")
     with pytest.raises(InvalidInputError, match=r"lr_g must be in \[0, 1\) \(0 = auto\)"):
         TrainConfig(lr_g=-1e-4)
+    with pytest.raises(InvalidInputError, match=r"jitter must be -1 \(auto\) or from 0 to 2"):
+        TrainConfig(jitter=3.0)
 
 
 @pytest.mark.parametrize(
@@ -157,9 +159,15 @@ def test_wrongly_shaped_data_and_bad_configs_are_refused():
      (FEW_SHOT_MAX_IMAGES + 1, (0.0, 0.0), (4e-4, 8e-4)),  # a larger set: twice as fast
      (FEW_SHOT_MAX_IMAGES + 1, (1e-4, 3e-4), (1e-4, 3e-4))],  # given rates always win
 )  # fmt: skip
-def test_learning_rates_are_chosen_by_data_size_unless_given(images, given, used):
+def test_learning_rates_and_jitter_are_chosen_by_data_size_unless_given(images, given, used):
     config = TrainConfig(steps=1, batch_size=2, lr_g=given[0], lr_d=given[1], event_every=100)
     result = list(train(tiny_data(images), TINY, config, device="cpu"))[-1].result
     assert result.metadata["learning_rates"] == {"g": used[0], "d": used[1]}
+    assert result.metadata["real_jitter"] == (1.0 if images <= FEW_SHOT_MAX_IMAGES else 0.0)  # auto, by the same size
     assert [group["lr"] for group in result.run_state.opt_g["param_groups"]] == [used[0]]
     assert [group["lr"] for group in result.run_state.opt_d["param_groups"]] == [used[1]]
+
+
+def test_a_given_jitter_strength_is_used_whatever_the_data_size():
+    config = TrainConfig(steps=1, batch_size=2, jitter=0.5, event_every=100)
+    assert list(train(tiny_data(40), TINY, config, device="cpu"))[-1].result.metadata["real_jitter"] == 0.5
