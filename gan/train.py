@@ -33,7 +33,6 @@ from pathlib import Path
 from typing import Any
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from gan.augment import diff_augment, jitter, parse_policy
@@ -67,7 +66,6 @@ class TrainConfig:
     d_skip_threshold: float = 0.95  # r_t above this: D is memorising, skip its update
     r1_gamma: float = -1.0  # R1 weight; -1 = auto (0.0002 * resolution^2 / batch), 0 = off
     r1_interval: int = 16  # lazy regularisation: R1 every N steps, scaled by N
-    lecam_weight: float = 0.0  # LeCam regulariser (Tseng et al. 2021): pulls D's outputs toward their averages
     ema_half_life_images: int = 5_000  # EMA of G weights, as a half-life in images seen
     ema_rampup: float = 0.05  # the half-life grows with training: at most rampup * images seen so far
     freeze_d_layers: int = -1  # FreezeD: lowest D conv layers frozen when fine-tuning; -1 = auto, 0 = none
@@ -368,7 +366,6 @@ def train(
     if sync.rank:
         torch.manual_seed(config.seed + 1000 * sync.rank)  # each rank draws its own batches and noise
     preview_latents = latents_for_seeds(range(config.preview_count), model_config.latent_dim).to(device)
-    lecam_real = lecam_fake = 0.0  # moving averages of D's mean output on real and fake images
     signs: deque[float] = deque(maxlen=8)  # sign(D(real)) means of the last steps, for r_t
     best_diversity = 0.0
     snapshot = None
@@ -447,12 +444,6 @@ def train(
             loss_d = d_loss_fn(real_logits, fake_logits)
             if reconstruction is not None:
                 loss_d = loss_d + reconstruction
-            if config.lecam_weight > 0:
-                lecam_real = 0.99 * lecam_real + 0.01 * real_logits.mean().item()
-                lecam_fake = 0.99 * lecam_fake + 0.01 * d_fake
-                loss_d = loss_d + config.lecam_weight * (
-                    F.relu(real_logits - lecam_fake).square().mean() + F.relu(lecam_real - fake_logits).square().mean()
-                )
             if r1_gamma > 0 and step % config.r1_interval == 0:
                 loss_d = loss_d + r1_gamma / 2 * r1_penalty(discriminator, real_aug) * config.r1_interval
         signs.append(torch.sign(real_logits.detach()).mean().item())
