@@ -1270,7 +1270,9 @@ def build_style_tab(
         weights = style_networks.get()
         out = fresh_output_dir()
         stem = f"{Path(content_path).stem[:40]}_styled_{size}px_seed{config.seed}"
-        preview_path: Path | None = None
+        # Previews are served in place (result folders are a static path): a file is removed only once a newer
+        # preview has replaced it on the page for a preview interval, so the browser has fetched it by then.
+        previews: list[Path] = []
         yield None, _style_status(notes, "starting…"), None
         final = None
         if ZERO_GPU:
@@ -1285,10 +1287,11 @@ def build_style_tab(
                 if event.result is not None:
                     final = event
                 elif event.preview is not None:
-                    old, preview_path = preview_path, out / f"{stem}_step{event.step:05d}.png"
+                    preview_path = out / f"{stem}_step{event.step:05d}.png"
                     save_png(to_pil(event.preview[None])[0], preview_path, {"step": event.step, "seed": config.seed})
-                    if old is not None:
-                        old.unlink(missing_ok=True)  # already handed to Gradio, which keeps its own copy
+                    previews.append(preview_path)
+                    if len(previews) > 2:
+                        previews.pop(0).unlink(missing_ok=True)
                     line = f"step {event.step}/{event.total_steps} at {event.size[1]}×{event.size[0]} px"
                     yield (
                         str(preview_path),
@@ -1305,12 +1308,12 @@ def build_style_tab(
             "config": json.dumps(asdict(config)),
         }
         path = save_png(to_pil(final.result[None])[0], out / f"{stem}.png", metadata)
-        if preview_path is not None:
-            preview_path.unlink(missing_ok=True)
         done = (
             f"done: {final.step} steps in {final.elapsed_s:.0f} s, loss {final.losses.get('total', float('nan')):.4g}"
         )
         yield str(path), _style_status(notes + final.notes, done), str(path)
+        for preview in previews:  # the page shows the finished image now
+            preview.unlink(missing_ok=True)
 
     def on_stop() -> str:
         return "Stopped: the current image is kept (download it below)."
