@@ -107,6 +107,8 @@ def jitter(x: torch.Tensor, strength: float = 1.0, elastic: float = 1.0) -> torc
         coarse = torch.randn(batch, 2, 4, 4, device=x.device) * (strength * elastic / 16)
         warp = F.interpolate(coarse, size=(height, width), mode="bicubic", align_corners=False)
         grid = grid + warp.permute(0, 2, 3, 1)
-    background = x.amin(dim=(1, 2, 3), keepdim=True)  # fill uncovered corners with each image's darkest value
-    shifted = F.grid_sample(x - background, grid, mode="bicubic", padding_mode="zeros", align_corners=False)
-    return (shifted + background).clamp(float(x.min()), float(x.max()))  # bicubic overshoots a little
+    # Areas moved in from outside the image repeat its edge pixels: the background, whatever its colour (black
+    # behind digits, white behind emoji). Filling them with a fixed value gave white-backed emoji dark corners,
+    # which G learned (precision 0.95 -> 0.27 on 169 emoji).
+    moved = F.grid_sample(x, grid, mode="bicubic", padding_mode="border", align_corners=False)
+    return moved.clamp(float(x.min()), float(x.max()))  # bicubic overshoots a little

@@ -1,3 +1,4 @@
+import pytest
 import torch
 
 from gan.augment import cutout, diff_augment, jitter, translation
@@ -29,16 +30,18 @@ def test_zero_strength_is_identity():
     assert torch.equal(diff_augment(x, "color,translation,cutout", strength=0.0), x)
 
 
-def test_jitter_deforms_each_real_image_its_own_way_and_keeps_the_background():
+@pytest.mark.parametrize("background", [-1.0, 1.0])  # black behind digits, white behind emoji
+def test_jitter_deforms_each_real_image_its_own_way_and_keeps_the_background(background):
     torch.manual_seed(0)
-    x = torch.full((8, 1, 32, 32), -1.0)
-    x[:, :, 10:22, 14:18] = 1.0  # the same bar in every image
+    x = torch.full((8, 1, 32, 32), background)
+    x[:, :, 10:22, 14:18] = -background  # the same bar in every image
     y = jitter(x, strength=1.0)
     assert y.shape == x.shape
     assert y.min() >= -1.0 and y.max() <= 1.0  # bicubic overshoot is clamped to the input's range
     assert all(not torch.allclose(y[i], y[0], atol=1e-3) for i in range(1, 8))  # a fresh draw per image
     # rows the bar never reaches, and corners uncovered by a rotation, keep the background value
-    assert torch.allclose(y[:, :, :3, :], torch.tensor(-1.0), atol=1e-4)
+    assert torch.allclose(y[:, :, :3, :], torch.tensor(background), atol=1e-4)
+    assert torch.allclose(y[:, :, :, :3], torch.tensor(background), atol=1e-4)
     assert (x - y).abs().mean() < 0.25  # mild: the bar moves, it does not vanish
     assert torch.equal(jitter(x, strength=0.0), x)
     flat = torch.full((2, 3, 16, 16), 0.3)
