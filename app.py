@@ -1009,17 +1009,17 @@ def build_finetune_tab(
             with gr.Accordion("Advanced settings", open=False):
                 steps = gr.Number(100_000, precision=0, label="Step budget for this run")
                 batch = gr.Slider(4, 128, 32, step=4, label="Batch size")
-                lr_g = gr.Number(defaults.lr_g, minimum=0, label="Generator learning rate (0 = auto: 2e-4, or "
-                                 f"4e-4 above {FEW_SHOT_MAX_IMAGES:,} images)")  # fmt: skip
-                lr_d = gr.Number(defaults.lr_d, minimum=0, label="Discriminator learning rate (0 = auto: 4e-4, "
-                                 f"or 8e-4 above {FEW_SHOT_MAX_IMAGES:,} images)")  # fmt: skip
+                lr_g = gr.Number(defaults.lr_g, minimum=0, label="Generator learning rate (0 = auto: 4e-4, or "
+                                 f"2e-4 on up to {FEW_SHOT_MAX_IMAGES:,} images without jitter)")  # fmt: skip
+                lr_d = gr.Number(defaults.lr_d, minimum=0, label="Discriminator learning rate (0 = auto: twice "
+                                 "the generator's)")  # fmt: skip
                 loss = gr.Radio(["hinge", "nonsaturating"], value=defaults.loss, label="Loss")
                 augment = gr.Textbox(
                     defaults.augment, label="DiffAugment: auto, none (empty), or color,translation,cutout"
                 )
                 jitter = gr.Slider(
                     -1, 2, defaults.jitter, step=0.25, label="Real-image jitter: mild rotation, scale, shift, warp "
-                    f"(-1 = auto: 1 up to {FEW_SHOT_MAX_IMAGES:,} images, else 0)",
+                    f"(-1 = auto: 1 for up to {FEW_SHOT_MAX_IMAGES:,} greyscale images, else 0)",
                 )  # fmt: skip
                 seed = gr.Number(0, precision=0, label="Seed")
             with gr.Row():

@@ -154,16 +154,20 @@ def test_wrongly_shaped_data_and_bad_configs_are_refused():
 
 
 @pytest.mark.parametrize(
-    "images, given, used",
-    [(40, (0.0, 0.0), (2e-4, 4e-4)),  # few-shot: the usual rates
-     (FEW_SHOT_MAX_IMAGES + 1, (0.0, 0.0), (4e-4, 8e-4)),  # a larger set: twice as fast
-     (FEW_SHOT_MAX_IMAGES + 1, (1e-4, 3e-4), (1e-4, 3e-4))],  # given rates always win
+    "images, channels, jitter, given, used, jittered",
+    [(40, 1, -1.0, (0.0, 0.0), (4e-4, 8e-4), 1.0),  # few-shot greyscale: jitter on, so the doubled rates
+     (40, 1, 0.0, (0.0, 0.0), (2e-4, 4e-4), 0.0),  # few-shot without jitter: the usual rates
+     (40, 3, -1.0, (0.0, 0.0), (2e-4, 4e-4), 0.0),  # few-shot colour: no jitter by default, the usual rates
+     (FEW_SHOT_MAX_IMAGES + 1, 1, -1.0, (0.0, 0.0), (4e-4, 8e-4), 0.0),  # a larger set: no jitter, doubled rates
+     (FEW_SHOT_MAX_IMAGES + 1, 1, -1.0, (1e-4, 3e-4), (1e-4, 3e-4), 0.0)],  # given rates always win
 )  # fmt: skip
-def test_learning_rates_and_jitter_are_chosen_by_data_size_unless_given(images, given, used):
-    config = TrainConfig(steps=1, batch_size=2, lr_g=given[0], lr_d=given[1], event_every=100)
-    result = list(train(tiny_data(images), TINY, config, device="cpu"))[-1].result
+def test_learning_rates_and_jitter_are_chosen_by_data_unless_given(images, channels, jitter, given, used, jittered):
+    config = TrainConfig(steps=1, batch_size=2, lr_g=given[0], lr_d=given[1], jitter=jitter, event_every=100)
+    model = DCGANConfig(resolution=32, channels=channels, latent_dim=8, width=4, max_width=16)
+    data = tiny_data(images).expand(-1, channels, -1, -1).contiguous()
+    result = list(train(data, model, config, device="cpu"))[-1].result
     assert result.metadata["learning_rates"] == {"g": used[0], "d": used[1]}
-    assert result.metadata["real_jitter"] == (1.0 if images <= FEW_SHOT_MAX_IMAGES else 0.0)  # auto, by the same size
+    assert result.metadata["real_jitter"] == jittered
     assert [group["lr"] for group in result.run_state.opt_g["param_groups"]] == [used[0]]
     assert [group["lr"] for group in result.run_state.opt_d["param_groups"]] == [used[1]]
 
