@@ -37,7 +37,7 @@ def test_finetune_tab_trains_on_uploads_and_streams_a_preview(page, tmp_path):
         paths.append(str(path))
     page.get_by_role("tab", name="Fine-tune").click()
     page.get_by_text("Advanced settings").click()  # opened first: it mounts its fields while the rest is set
-    page.get_by_label("greyscale").check()
+    page.get_by_label("greyscale", exact=True).check()
     page.get_by_label("Resolution (from scratch)").click()
     page.get_by_role("option", name="32", exact=True).click()
     page.locator("#train-uploads input[type=file]").set_input_files(paths)
@@ -78,7 +78,7 @@ def test_closing_the_tab_mid_training_frees_the_machine_for_the_next_visitor(pag
     try:
         leaver.goto(app_url)
         leaver.get_by_role("tab", name="Fine-tune").click()
-        leaver.get_by_label("greyscale").check()
+        leaver.get_by_label("greyscale", exact=True).check()
         leaver.get_by_label("Resolution (from scratch)").click()
         leaver.get_by_role("option", name="32", exact=True).click()
         leaver.locator("#train-uploads input[type=file]").set_input_files(paths)
