@@ -55,7 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
     trn.add_argument("--loss", default=TrainConfig.loss, choices=("hinge", "nonsaturating"))
     trn.add_argument(
         "--jitter", type=float, default=TrainConfig.jitter, help="mild rotation/scale/shift/warp of the real images "
-        f"(the generator learns them too); -1 = auto: 1 up to {FEW_SHOT_MAX_IMAGES} images, else 0"
+        f"(the generator learns them too); -1 = auto: 1 for up to {FEW_SHOT_MAX_IMAGES} greyscale images, else 0"
     )  # fmt: skip
     trn.add_argument("--seed", type=int, default=0)
     trn.add_argument("--device", default="auto")

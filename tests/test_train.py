@@ -7,7 +7,16 @@ from gan.checkpoint import load_checkpoint, save_checkpoint
 from gan.config import DCGANConfig, FastGANConfig
 from gan.errors import CheckpointError, InvalidInputError
 from gan.models import build_discriminator, build_generator
-from gan.train import FEW_SHOT_MAX_IMAGES, RunState, TrainConfig, auto_augment_policy, diversity, r1_penalty, train
+from gan.train import (
+    FEW_SHOT_MAX_IMAGES,
+    RunState,
+    TrainConfig,
+    auto_augment_policy,
+    diversity,
+    r1_penalty,
+    recalibrate_batchnorm,
+    train,
+)
 
 TINY = DCGANConfig(resolution=32, channels=1, latent_dim=8, width=4, max_width=16)
 FAST = TrainConfig(steps=6, batch_size=4, event_every=2, preview_every_s=0.0, preview_count=4)
@@ -175,3 +184,26 @@ def test_learning_rates_and_jitter_are_chosen_by_data_unless_given(images, chann
 def test_a_given_jitter_strength_is_used_whatever_the_data_size():
     config = TrainConfig(steps=1, batch_size=2, jitter=0.5, event_every=100)
     assert list(train(tiny_data(40), TINY, config, device="cpu"))[-1].result.metadata["real_jitter"] == 0.5
+
+
+def test_recalibrated_batchnorm_statistics_fit_the_generators_own_weights():
+    torch.manual_seed(0)
+    generator = build_generator("dcgan", TINY)
+    z = torch.randn(256, TINY.latent_dim)
+    with torch.no_grad():
+        in_train_mode = generator.train()(z)  # normalised by the batch's own statistics
+    norms = [m for m in generator.modules() if isinstance(m, torch.nn.BatchNorm2d)]
+    for norm in norms:  # statistics that do not belong to these weights, as an EMA generator's copied ones
+        norm.running_mean.fill_(0.5)
+        norm.running_var.fill_(4.0)
+    generator.eval()
+
+    def gap() -> float:
+        with torch.no_grad():
+            return float((generator(z) - in_train_mode).abs().mean())
+
+    before, rng = gap(), torch.get_rng_state()
+    recalibrate_batchnorm(generator, TINY.latent_dim, batches=8, batch_size=64)
+    assert not generator.training and all(norm.momentum == 0.1 for norm in norms)  # left as it was found
+    assert torch.equal(torch.get_rng_state(), rng)  # its own latents: the run's RNG is untouched
+    assert gap() < before / 10
