@@ -8,7 +8,8 @@ Scores 1,000 samples of each in a digit classifier's feature space against 1,000
 real digits: Fréchet distance (FD), classes covered, and the median distance from each
 sample to its nearest training image, beside the same distance for the held-out digits
 (a generator that copies its training set scores far below the held-out value).
-Also: steps per second of each trainer, and peak memory of a 64 px RGB run at batch 32.
+Also: steps per second of each trainer configuration (architecture, resolution, batch), and peak memory of a
+64 px RGB run at batch 32.
 
     python benchmarks/bench_finetune.py --minutes 2 5 --seeds 0 1 2            # the issue's grid
     python benchmarks/bench_finetune.py --minutes 1 --seeds 0 --subsets fewshot # a quick look
@@ -33,7 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from lesson_baselines import LATENT, train_lesson_gan  # noqa: E402
 
-from gan.config import DCGANConfig  # noqa: E402
+from gan.config import DCGANConfig, FastGANConfig  # noqa: E402
 from gan.data import load_builtin, mnist_labels  # noqa: E402
 from gan.metrics import digit_report, train_digit_classifier  # noqa: E402
 from gan.sampling import latents_for_seeds, render  # noqa: E402
@@ -59,6 +60,28 @@ def samples_of(trainer: str, generator: torch.nn.Module) -> torch.Tensor:
         return generator.eval()(torch.randn(SAMPLES, LATENT, generator=torch.Generator().manual_seed(0)))
 
 
+SPEED_CONFIGS = [  # (architecture, model config, batch): the benchmark's, then the Fine-tune tab's choices
+    ("dcgan", DCGANConfig(), 64),
+    ("dcgan", DCGANConfig(resolution=64, channels=3), 32),
+    ("fastgan", FastGANConfig(resolution=64), 32),
+    ("dcgan", DCGANConfig(resolution=128, channels=3), 32),
+    ("fastgan", FastGANConfig(resolution=128), 32),
+]
+
+
+def trainer_speeds(steps: int = 30, warmup: int = 5) -> list[tuple[str, float]]:
+    """Steps per second of gan.train for each SPEED_CONFIGS entry on 256 random images, after `warmup` steps."""
+    rows = []
+    for architecture, model_config, batch in SPEED_CONFIGS:
+        shape = (256, model_config.channels, model_config.resolution, model_config.resolution)
+        config = TrainConfig(steps=steps, batch_size=batch, event_every=1, preview_every_s=10**9)
+        times = {e.step: e.elapsed_s for e in train(torch.rand(shape) * 2 - 1, model_config, config, "cpu",
+                                                    architecture=architecture)}  # fmt: skip
+        name = f"{architecture} {model_config.resolution} px {'RGB' if model_config.channels == 3 else 'grey'}"
+        rows.append((f"{name}, batch {batch}", (steps - warmup) / (times[steps] - times[warmup])))
+    return rows
+
+
 def peak_memory_64px() -> float:
     """Peak resident memory (GiB) of a fresh process training a 64 px RGB DCGAN at batch 32 for 20 steps."""
     code = (
@@ -79,6 +102,7 @@ def main() -> None:
     parser.add_argument("--subsets", nargs="+", default=["full", "fewshot"], choices=["full", "fewshot"])
     parser.add_argument("--trainers", nargs="+", default=["ours", "lesson-mlp", "lesson-dcgan"])
     parser.add_argument("--skip-memory", action="store_true")
+    parser.add_argument("--skip-speed", action="store_true")
     args = parser.parse_args()
 
     real32 = load_builtin("mnist", 32)
@@ -125,6 +149,10 @@ def main() -> None:
         print(f"| {subset} | {minutes:g} min | {trainer} | {cell([r['fd'] for r in runs])} | "
               f"{cell([r['classes'] for r in runs], 0)}/10 | {cell([r['nn'] for r in runs], 2)} "
               f"({runs[0]['held_nn']:.2f}) | {cell([r['steps_per_s'] for r in runs])} |")  # fmt: skip
+    if not args.skip_speed:
+        print("\n| trainer configuration (256 random images) | steps/s |\n|---|---|")
+        for name, rate in trainer_speeds():
+            print(f"| {name} | {rate:.2f} |")
     if not args.skip_memory:
         print(f"\npeak memory, 64 px RGB DCGAN at batch 32 (20 steps, fresh process): {peak_memory_64px():.2f} GiB")
     print(f"this process's peak memory: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20:.2f} GiB")
