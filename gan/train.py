@@ -374,8 +374,8 @@ def train(
     if freeze:
         frozen = freeze_lowest_convs(discriminator, freeze)
         notes.append(f"FreezeD: the {frozen} lowest discriminator layers are frozen")
-    # channels_last: oneDNN's convolutions on CPU run 1.4-1.6x faster in it on this project's box (and cuDNN's
-    # no slower); the weights' layout is invisible to state_dict, checkpoints and callers.
+    # channels_last: oneDNN's convolutions run 1.4-1.6x faster in it on this project's CPU box (cuDNN takes it
+    # too; not measured, no GPU was lent). The layout is invisible to state_dict, checkpoints and callers.
     generator.to(device, memory_format=torch.channels_last).train()
     discriminator.to(device, memory_format=torch.channels_last).train()
     generator_ema.to(device, memory_format=torch.channels_last).eval().requires_grad_(False)
