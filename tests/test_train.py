@@ -207,3 +207,61 @@ def test_recalibrated_batchnorm_statistics_fit_the_generators_own_weights():
     assert not generator.training and all(norm.momentum == 0.1 for norm in norms)  # left as it was found
     assert torch.equal(torch.get_rng_state(), rng)  # its own latents: the run's RNG is untouched
     assert gap() < before / 10
+
+
+class HostReads(torch.overrides.TorchFunctionMode):
+    """Counts what the `gan` package itself reads back to the host (`.item()`, `.tolist()`, `float(t)`...).
+    On a GPU each such read waits for the device; torch's own CPU-side bookkeeping (Adam's step counters)
+    is not counted."""
+
+    NAMES = frozenset({"item", "tolist", "__bool__", "__float__", "__int__", "__index__", "numpy"})
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.count = 0
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        if getattr(func, "__name__", "") in self.NAMES:
+            import traceback
+
+            caller = traceback.extract_stack(limit=2)[0].filename
+            self.count += "/gan/" in caller.replace("\\", "/")
+        return func(*args, **(kwargs or {}))
+
+
+def host_reads(steps: int, read_every: int) -> int:
+    config = TrainConfig(steps=steps, batch_size=4, event_every=10**6, preview_every_s=1e9, read_every=read_every)
+    with HostReads() as reads:
+        list(train(tiny_data(), TINY, config, "cpu"))
+    return reads.count
+
+
+def test_the_loop_reads_its_statistics_to_the_host_once_per_read_interval():
+    assert host_reads(48, read_every=8) - host_reads(24, read_every=8) == 3  # 24 more steps: 3 more reads
+    assert host_reads(48, read_every=1) - host_reads(24, read_every=1) == 24
+
+
+def test_with_a_read_interval_events_still_carry_fresh_numbers_and_nan_is_still_caught():
+    events = run(TrainConfig(steps=12, batch_size=4, event_every=3, read_every=8, preview_every_s=1e9))
+    assert [e.step for e in events] == [3, 6, 9, 12, 12]  # an event step is always a read step
+    assert all(math.isfinite(e.losses["d"]) and math.isfinite(e.d_fake) for e in events)
+    data = torch.full((8, 1, 32, 32), float("nan"))
+    config = TrainConfig(steps=80, batch_size=4, max_nan_recoveries=2, augment="", read_every=4)
+    result = list(train(data, TINY, config, "cpu"))[-1].result
+    assert result.metadata["stopped_by"] == "repeated NaN losses" and result.metadata["nan_recoveries"] == 3
+    assert all(torch.isfinite(p).all() for p in result.generator.parameters())
+
+
+def test_a_stop_between_reads_never_returns_nan_weights():
+    data = torch.full((8, 1, 32, 32), float("nan"))
+    calls = {"n": 0}
+
+    def stop_soon() -> bool:
+        calls["n"] += 1
+        return calls["n"] >= 3  # before the first read at step 8
+
+    config = TrainConfig(steps=80, batch_size=4, augment="", read_every=8, event_every=100)
+    events = list(train(data, TINY, config, "cpu", should_stop=stop_soon))
+    assert events[-1].result.metadata["steps"] == 3
+    assert all(torch.isfinite(p).all() for p in events[-1].result.generator.parameters())
+    assert any("NaN losses: kept the state of step 0" in note for note in events[-1].notes)
