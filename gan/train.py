@@ -28,7 +28,7 @@ import pickle
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +45,7 @@ from gan.models import build_discriminator, build_generator
 from gan.sampling import latents_for_seeds
 
 RUN_STATE_NAME = "run_state.pt"
+RESUMED_NOTE = "resumed at step {step}"
 
 
 @dataclass(frozen=True)
@@ -219,6 +220,19 @@ class TrainResult:
     model_config: Any
     metadata: dict[str, Any]
     run_state: RunState
+
+    def __getstate__(self) -> dict[str, Any]:
+        # A result crosses processes pickled (ZeroGPU returns it from a forked worker), and modules with spectral
+        # norm refuse to pickle: send their tensors, rebuild the modules on arrival.
+        return {**self.__dict__, "generator": self.generator.state_dict(),
+                "discriminator": self.discriminator.state_dict()}  # fmt: skip
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        generator = build_generator(state["architecture"], state["model_config"])
+        generator.load_state_dict(state["generator"])
+        discriminator = build_discriminator(state["architecture"], state["model_config"])
+        discriminator.load_state_dict(state["discriminator"])
+        self.__dict__.update(state, generator=generator.eval(), discriminator=discriminator.eval())
 
 
 @dataclass
@@ -430,7 +444,7 @@ def train(
         torch.set_rng_state(resume.rng)
         start_step, elapsed_before = resume.step, resume.elapsed_s
         health.augment_strength = resume.augment_strength
-        notes.append(f"resumed at step {start_step}")
+        notes.append(RESUMED_NOTE.format(step=start_step))
     sync = RankSync()
     for module in (nets.generator, nets.discriminator, nets.generator_ema):
         sync.broadcast(module)
@@ -593,6 +607,51 @@ def train(
         result=result,
         notes=[*notes, f"stopped by {stop_reason} after {step} steps in {elapsed:.0f} s"],
     )
+
+
+TrainCall = Callable[[TrainConfig, RunState | None], Iterator[TrainEvent]]  # one (GPU) call of train()
+MIN_CALL_S = 5.0  # a remainder of the time budget shorter than this is not worth another call's start-up
+
+
+def train_in_calls(
+    call: TrainCall,
+    config: TrainConfig,
+    resume: RunState | None = None,
+    max_call_s: float = 120.0,
+    min_call_s: float = MIN_CALL_S,
+) -> Iterator[TrainEvent]:
+    """A run whose time budget is longer than one call may last, as a chain of calls of `call(config, state)`
+    (e.g. `train` wrapped in a ZeroGPU function, which may hold the GPU only a few minutes per call). Each call
+    trains for at most `max_call_s` and resumes from the RunState the previous call returned, so the chain
+    trains exactly like one run (same steps, optimiser state and RNG). Yields every event of every call; a
+    call's final event comes without its result unless it ends the run (by its time or step budget, a stop
+    request or NaN losses), so the caller sees one run, previews included. A remainder of the budget shorter
+    than `min_call_s` is not run.
+    """
+    if max_call_s <= 0 or math.isnan(max_call_s):
+        raise InvalidInputError(f"max_call_s must be a positive number of seconds, got {max_call_s!r}")
+    remaining = config.time_budget_s or math.inf  # 0 = no time limit: chain until the step budget ends the run
+    state = resume
+    while True:
+        last = None
+        for event in call(replace(config, time_budget_s=min(remaining, max_call_s)), state):
+            if event.result is not None:
+                last = event
+                break
+            if state is not None:  # the chain's own resumption is no news to the visitor
+                event = replace(event, notes=[n for n in event.notes if n != RESUMED_NOTE.format(step=state.step)])
+            yield event
+        if last is None or last.result is None:
+            raise RuntimeError("a training call ended without its final event")
+        result = last.result
+        remaining -= result.run_state.elapsed_s - (state.elapsed_s if state is not None else 0.0)
+        if result.metadata["stopped_by"] != "time budget" or remaining < min_call_s:
+            result.metadata["train_config"] = asdict(config)  # the run's budget, not the last call's share
+            result.run_state.train_config = config
+            yield last
+            return
+        state = result.run_state
+        yield replace(last, result=None, notes=[f"step {last.step}: continuing in a new call ({remaining:.0f} s left)"])
 
 
 def _build_nets(

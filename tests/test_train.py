@@ -265,3 +265,91 @@ def test_a_stop_between_reads_never_returns_nan_weights():
     assert events[-1].result.metadata["steps"] == 3
     assert all(torch.isfinite(p).all() for p in events[-1].result.generator.parameters())
     assert any("NaN losses: kept the state of step 0" in note for note in events[-1].notes)
+
+
+def _train_in_child(arguments, events) -> None:
+    """The body of a forked worker: arguments and events cross the process boundary pickled, as on ZeroGPU."""
+    data, config, state, stop = arguments.get()
+    for event in train(data, TINY, config, "cpu", should_stop=stop.requested, resume=state):
+        events.put(event)
+    events.put(None)
+    arguments.get()  # stay alive until the app has received everything (torch shares tensors through this process)
+
+
+def forked_calls(data: torch.Tensor, stop, started: list[int]):
+    """A TrainCall that runs each call of train() in a new forked process, the way ZeroGPU runs a GPU function."""
+    import multiprocessing
+    import queue
+
+    context = multiprocessing.get_context("fork")
+
+    def call(config: TrainConfig, state: RunState | None):
+        arguments, events = context.Queue(), context.Queue()
+        worker = context.Process(target=_train_in_child, args=(arguments, events), daemon=True)
+        worker.start()
+        started.append(worker.pid)
+        arguments.put((data, config, state, stop))
+        try:
+            while True:
+                try:
+                    event = events.get(timeout=1)
+                except queue.Empty:
+                    assert worker.is_alive(), "the worker died without its final event"
+                    continue
+                if event is None:
+                    break
+                yield event
+        finally:
+            arguments.put("done")
+            worker.join(timeout=30)
+
+    return call
+
+
+def test_a_long_budget_runs_as_a_chain_of_bounded_calls_that_resume_each_other(tmp_path):
+    from gan.serving import StopFlag
+    from gan.train import train_in_calls
+
+    pids: list[int] = []
+    config = TrainConfig(steps=10**6, time_budget_s=3.0, batch_size=4, event_every=2, preview_every_s=0.5)
+    call = forked_calls(tiny_data(), StopFlag(tmp_path / "stop"), pids)
+    events = list(train_in_calls(call, config, max_call_s=1.0, min_call_s=0.5))
+    steps = [e.step for e in events]
+    assert 2 <= len(pids) <= 4 and len(set(pids)) == len(pids)  # about three forked calls of a second each
+    assert steps == sorted(steps) and len(set(steps[:-1])) == len(steps) - 1  # one run: steps never go back
+    assert sum("continuing in a new call" in note for e in events for note in e.notes) == len(pids) - 1
+    assert not any(note.startswith("resumed at step") for e in events for note in e.notes)
+    result = events[-1].result
+    assert result is not None and all(e.result is None for e in events[:-1])
+    assert result.metadata["stopped_by"] == "time budget" and result.metadata["steps"] == steps[-1]
+    assert result.metadata["train_config"]["time_budget_s"] == 3.0  # the run's budget, not a call's share
+    assert result.run_state.opt_g["state"][0]["step"].item() == steps[-1]  # optimiser state carried through
+    assert sum(e.preview is not None for e in events) >= 3  # previews keep coming between calls
+
+
+def test_stop_reaches_a_forked_worker_and_keeps_its_weights(tmp_path):
+    from gan.serving import StopFlag
+    from gan.train import train_in_calls
+
+    stop = StopFlag(tmp_path / "visitor" / "stop")
+    config = TrainConfig(steps=10**6, time_budget_s=600.0, batch_size=4, event_every=2)
+    events = []
+    for event in train_in_calls(forked_calls(tiny_data(), stop, []), config, max_call_s=300.0):
+        events.append(event)
+        if len(events) == 1:
+            stop.request()  # the visitor's Stop, in this (the app's) process
+    result = events[-1].result
+    assert result.metadata["stopped_by"] == "stop requested"
+    assert torch.isfinite(result.generator(torch.randn(1, 8))).all()
+
+
+def test_a_result_with_a_spectral_norm_discriminator_pickles_and_keeps_its_weights():
+    import pickle
+
+    result = run(TrainConfig(steps=2, batch_size=4, event_every=100))[-1].result
+    copy = pickle.loads(pickle.dumps(result))
+    for original, received in ((result.generator, copy.generator), (result.discriminator, copy.discriminator)):
+        assert not received.training
+        for name, tensor in original.state_dict().items():
+            assert torch.equal(tensor, received.state_dict()[name]), name
+    assert copy.metadata == result.metadata and copy.run_state.step == result.run_state.step
