@@ -97,6 +97,26 @@ class InteractivePriority:
                 close()
 
 
+class StopFlag:
+    """A visitor's "stop" that reaches the process a long job runs in, also a forked worker (ZeroGPU runs each GPU
+    call in one, and hands it a pickled copy of its arguments: a flag in memory would be that copy's, which the
+    visitor's Stop never touches). The flag is the existence of a file, so it pickles as a path and any process
+    on the machine sees it. Checking it is one stat() call."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+
+    def request(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.path.touch()
+
+    def clear(self) -> None:
+        self.path.unlink(missing_ok=True)
+
+    def requested(self) -> bool:
+        return self.path.exists()
+
+
 def release_memory() -> None:
     """Hand memory freed by a finished job back to the system: Python's garbage, PyTorch's CUDA
     cache, and (on glibc) the allocator's free pages, which otherwise stay in the process."""

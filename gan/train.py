@@ -28,7 +28,7 @@ import pickle
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +45,7 @@ from gan.models import build_discriminator, build_generator
 from gan.sampling import latents_for_seeds
 
 RUN_STATE_NAME = "run_state.pt"
+RESUMED_NOTE = "resumed at step {step}"
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,7 @@ class TrainConfig:
     preview_every_s: float = 5.0
     preview_count: int = 16
     event_every: int = 10
+    read_every: int = 0  # steps between reads of statistics to the host; 0 = 1 on a CPU, ACCELERATOR_READ_EVERY else
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -93,9 +95,17 @@ class TrainConfig:
                 raise InvalidInputError(f"{name} must be in [0, 1) (0 = auto), got {getattr(self, name)!r}")
         if self.jitter != -1 and not 0 <= self.jitter <= 2:
             raise InvalidInputError(f"jitter must be -1 (auto) or from 0 to 2, got {self.jitter!r}")
+        if not isinstance(self.read_every, int) or self.read_every < 0:
+            raise InvalidInputError(f"read_every must be a whole number >= 0 (0 = auto), got {self.read_every!r}")
         if not 0 <= self.augment_strength <= 1:
             raise InvalidInputError(f"augment_strength must be in [0, 1], got {self.augment_strength!r}")
 
+
+# On a CPU a read costs nothing (the step has finished when Python sees it), so the loop reads every step and
+# decides with this step's numbers. On a GPU each read stalls the host until the GPU catches up, which with
+# small models is most of a step: reading every 8 steps lets the host queue steps ahead (r_t, the D-skip and
+# augmentation decisions then lag by up to 7 steps; NaN guard by up to 7 steps, restored from a snapshot).
+ACCELERATOR_READ_EVERY = 8
 
 FEW_SHOT_MAX_IMAGES = 1000  # a set this small counts as few-shot: cutout on; jitter on if greyscale
 
@@ -211,6 +221,19 @@ class TrainResult:
     metadata: dict[str, Any]
     run_state: RunState
 
+    def __getstate__(self) -> dict[str, Any]:
+        # A result crosses processes pickled (ZeroGPU returns it from a forked worker), and modules with spectral
+        # norm refuse to pickle: send their tensors, rebuild the modules on arrival.
+        return {**self.__dict__, "generator": self.generator.state_dict(),
+                "discriminator": self.discriminator.state_dict()}  # fmt: skip
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        generator = build_generator(state["architecture"], state["model_config"])
+        generator.load_state_dict(state["generator"])
+        discriminator = build_discriminator(state["architecture"], state["model_config"])
+        discriminator.load_state_dict(state["discriminator"])
+        self.__dict__.update(state, generator=generator.eval(), discriminator=discriminator.eval())
+
 
 @dataclass
 class TrainEvent:
@@ -235,10 +258,10 @@ def ema_beta(images_seen: int, batch_size: int, config: TrainConfig) -> float:
 
 @torch.no_grad()
 def update_ema(ema: nn.Module, model: nn.Module, beta: float) -> None:
-    for p_ema, p in zip(ema.parameters(), model.parameters(), strict=True):
-        p_ema.lerp_(p, 1.0 - beta)
-    for b_ema, b in zip(ema.buffers(), model.buffers(), strict=True):
-        b_ema.copy_(b)  # until recalibrate_batchnorm() measures the EMA weights' own statistics
+    """ema <- beta * ema + (1 - beta) * model, in one fused call per group of tensors (few kernel launches)."""
+    torch._foreach_lerp_(list(ema.parameters()), list(model.parameters()), 1.0 - beta)
+    # Buffers are copied, until recalibrate_batchnorm() measures the EMA weights' own statistics.
+    torch._foreach_copy_(list(ema.buffers()), list(model.buffers()))
 
 
 @torch.no_grad()
@@ -317,15 +340,63 @@ class RankSync:
                     torch.distributed.all_reduce(parameter.grad)
                     parameter.grad /= self.world
 
-    def mean(self, value: float, device: torch.device) -> float:
-        if self.world == 1:
-            return value
-        tensor = torch.tensor([value], dtype=torch.float64, device=device)
-        torch.distributed.all_reduce(tensor)
-        return float(tensor) / self.world
+    def mean_(self, values: torch.Tensor) -> torch.Tensor:
+        """`values` averaged over the ranks, in place."""
+        if self.world > 1:
+            torch.distributed.all_reduce(values)
+            values /= self.world
+        return values
 
     def any(self, flag: bool, device: torch.device) -> bool:
-        return self.mean(float(flag), device) > 0
+        if self.world == 1:
+            return flag
+        return bool(self.mean_(torch.tensor([float(flag)], dtype=torch.float64, device=device)) > 0)
+
+
+@dataclass
+class _Nets:
+    """The live objects of one run, handed from phase to phase."""
+
+    generator: nn.Module
+    discriminator: nn.Module
+    generator_ema: nn.Module
+    opt_g: torch.optim.Optimizer
+    opt_d: torch.optim.Optimizer
+
+    def state(self) -> dict[str, Any]:
+        return {"g": self.generator.state_dict(), "d": self.discriminator.state_dict(),
+                "ema": self.generator_ema.state_dict(), "opt_g": self.opt_g.state_dict(),
+                "opt_d": self.opt_d.state_dict()}  # fmt: skip
+
+    def load(self, state: dict[str, Any]) -> None:
+        self.generator.load_state_dict(state["g"])
+        self.discriminator.load_state_dict(state["d"])
+        self.generator_ema.load_state_dict(state["ema"])
+        self.opt_g.load_state_dict(state["opt_g"])
+        self.opt_d.load_state_dict(state["opt_d"])
+
+
+@dataclass
+class _StepTensors:
+    """One step's statistics, left on the device: reading them makes the host wait for the device, so the
+    loop reads many steps' at once every `read_every` steps (`_read`) rather than one `.item()` at a time."""
+
+    sign_real: torch.Tensor  # mean sign(D(real)): this step's term of r_t
+    d_real: torch.Tensor  # mean D logit on real images
+    d_fake: torch.Tensor | None = None  # mean D logit on fakes; None when the D update was skipped
+    loss_d: torch.Tensor | None = None  # None when the D update was skipped
+    loss_g: torch.Tensor | None = None  # set by the G step
+
+
+@dataclass
+class _Readings:
+    """What the host knows of the loop: the statistics of the last read step."""
+
+    losses: dict[str, float] = field(default_factory=lambda: {"d": float("nan"), "g": float("nan")})
+    d_real: float = float("nan")
+    d_fake: float = float("nan")
+    signs: deque[float] = field(default_factory=lambda: deque(maxlen=8))  # sign(D(real)) of recent steps, for r_t
+    finite: bool = True
 
 
 def train(
@@ -341,8 +412,9 @@ def train(
     """Train on `data` (N, C, R, R) in [-1, 1]; yield events; the last one carries the result.
 
     init: a pretrained checkpoint to fine-tune (its discriminator too when present).
-    resume: a RunState saved by an earlier run; continues its step count, optimisers and RNG.
+    resume: a RunState saved by an earlier run; continues its step count, optimiser state and RNG.
     """
+    # --- setup: choices by data, models, optimisers, resumed state ---
     if resume is not None:
         architecture, model_config = resume.architecture, resume.model_config
     elif init is not None:
@@ -358,93 +430,60 @@ def train(
     policy = auto_augment_policy(len(data), model_config.channels) if config.augment == "auto" else config.augment
     jitter_strength = auto_jitter_strength(len(data), model_config.channels) if config.jitter < 0 else config.jitter
     r1_gamma = auto_r1_gamma(model_config.resolution, config.batch_size) if config.r1_gamma < 0 else config.r1_gamma
-    notes: list[str] = []
-
-    # --- models, optimisers, state ---
-    generator = build_generator(architecture, model_config)
-    discriminator = build_discriminator(architecture, model_config)
-    if init is not None:
-        generator.load_state_dict(init.generator.state_dict())
-        if init.discriminator is not None:
-            discriminator.load_state_dict(init.discriminator.state_dict())
-    generator_ema = copy.deepcopy(generator)
-    frozen = 0
-    fine_tuning_pair = init is not None and init.discriminator is not None
-    freeze = (2 if fine_tuning_pair else 0) if config.freeze_d_layers < 0 else config.freeze_d_layers
-    if freeze:
-        frozen = freeze_lowest_convs(discriminator, freeze)
-        notes.append(f"FreezeD: the {frozen} lowest discriminator layers are frozen")
-    # channels_last: oneDNN's convolutions run 1.4-1.6x faster in it on this project's CPU box (cuDNN takes it
-    # too; not measured, no GPU was lent). The layout is invisible to state_dict, checkpoints and callers.
-    generator.to(device, memory_format=torch.channels_last).train()
-    discriminator.to(device, memory_format=torch.channels_last).train()
-    generator_ema.to(device, memory_format=torch.channels_last).eval().requires_grad_(False)
-    auto_lr_g, auto_lr_d = auto_learning_rates(len(data), jitter_strength)
-    lr_g, lr_d = config.lr_g or auto_lr_g, config.lr_d or auto_lr_d
-    betas = (float(config.beta1), float(config.beta2))
-    opt_g = torch.optim.Adam(generator.parameters(), lr=lr_g, betas=betas, foreach=True)
-    opt_d = torch.optim.Adam(
-        [p for p in discriminator.parameters() if p.requires_grad], lr=lr_d, betas=betas, foreach=True
-    )
+    read_every = config.read_every or (1 if device.type == "cpu" else ACCELERATOR_READ_EVERY)
+    nets, frozen, notes = _build_nets(architecture, model_config, config, device, init, len(data), jitter_strength)
+    lr_g, lr_d = nets.opt_g.param_groups[0]["lr"], nets.opt_d.param_groups[0]["lr"]
     health = Health(augment_strength=config.augment_strength if policy else 0.0)
     start_step, elapsed_before = 0, 0.0
     if resume is not None:
-        generator.load_state_dict(resume.generator)
-        discriminator.load_state_dict(resume.discriminator)
-        generator_ema.load_state_dict(resume.generator_ema)
-        opt_g.load_state_dict(resume.opt_g)
-        opt_d.load_state_dict(resume.opt_d)
+        nets.generator.load_state_dict(resume.generator)
+        nets.discriminator.load_state_dict(resume.discriminator)
+        nets.generator_ema.load_state_dict(resume.generator_ema)
+        nets.opt_g.load_state_dict(resume.opt_g)
+        nets.opt_d.load_state_dict(resume.opt_d)
         torch.set_rng_state(resume.rng)
         start_step, elapsed_before = resume.step, resume.elapsed_s
         health.augment_strength = resume.augment_strength
-        notes.append(f"resumed at step {start_step}")
+        notes.append(RESUMED_NOTE.format(step=start_step))
     sync = RankSync()
-    for module in (generator, discriminator, generator_ema):
+    for module in (nets.generator, nets.discriminator, nets.generator_ema):
         sync.broadcast(module)
     if sync.rank:
         torch.manual_seed(config.seed + 1000 * sync.rank)  # each rank draws its own batches and noise
     preview_latents = latents_for_seeds(range(config.preview_count), model_config.latent_dim).to(device)
-    signs: deque[float] = deque(maxlen=8)  # sign(D(real)) means of the last steps, for r_t
-    best_diversity = 0.0
-    snapshot = None
     data = data.to(device, memory_format=torch.channels_last)
-    reconstructs = hasattr(discriminator, "reconstruct")
+    best_diversity = 0.0
 
     def augment(images: torch.Tensor) -> torch.Tensor:
         return diff_augment(images, policy, health.augment_strength) if policy else images
 
     def render_preview(final: bool = False) -> torch.Tensor:
         nonlocal best_diversity
-        recalibrate_batchnorm(generator_ema, model_config.latent_dim, 16 if final else 2, config.batch_size)
+        ema = nets.generator_ema
+        recalibrate_batchnorm(ema, model_config.latent_dim, 16 if final else 2, config.batch_size)
         with torch.no_grad():
-            images = ((generator_ema(preview_latents).float().cpu() + 1) / 2).clamp(0, 1)
+            images = ((ema(preview_latents).float().cpu() + 1) / 2).clamp(0, 1)
         health.diversity = diversity(images)
         best_diversity = max(best_diversity, health.diversity)
         health.collapse_risk = health.diversity < config.collapse_ratio * best_diversity
         return make_grid(images)
 
-    def take_snapshot() -> dict[str, Any]:
-        return copy.deepcopy(
-            {"g": generator.state_dict(), "d": discriminator.state_dict(), "ema": generator_ema.state_dict(),
-             "opt_g": opt_g.state_dict(), "opt_d": opt_d.state_dict()}
-        )  # fmt: skip
-
+    readings = _Readings()
+    pending: list[_StepTensors] = []  # steps not read yet
+    snapshot, snapshot_step = copy.deepcopy(nets.state()), start_step  # the last state known to be finite
     stop_reason = "step budget"
 
     def recover(step: int) -> bool:
-        """NaN guard: restore the last good snapshot, halve the learning rates; False = give up."""
+        """NaN guard: restore the last finite state and halve the learning rates; False = give up."""
         nonlocal stop_reason
+        readings.finite = True
         health.nan_recoveries += 1
+        nets.load(snapshot)  # also when giving up: the steps since the last read may have left NaN weights
         if health.nan_recoveries > config.max_nan_recoveries:
             stop_reason = "repeated NaN losses"
             notes.append(f"stopped: losses were NaN {health.nan_recoveries} times despite recovery")
             return False
-        generator.load_state_dict(snapshot["g"])
-        discriminator.load_state_dict(snapshot["d"])
-        generator_ema.load_state_dict(snapshot["ema"])
-        opt_g.load_state_dict(snapshot["opt_g"])
-        opt_d.load_state_dict(snapshot["opt_d"])
-        for group in [*opt_g.param_groups, *opt_d.param_groups]:
+        for group in [*nets.opt_g.param_groups, *nets.opt_d.param_groups]:
             group["lr"] *= 0.5
         notes.append(f"step {step}: NaN loss, restored the last good state and halved the learning rates")
         return True
@@ -452,71 +491,38 @@ def train(
     started = time.monotonic()
     last_preview = -math.inf
     step = start_step
-    losses = {"d": float("nan"), "g": float("nan")}
-    d_real = d_fake = float("nan")
     for step in range(start_step + 1, config.steps + 1):
-        if snapshot is None or step % config.snapshot_every == 0:
-            snapshot = take_snapshot()
-
-        # --- discriminator step: real up, fake down (skipped while D memorises) ---
-        real = data[torch.randint(0, data.shape[0], (config.batch_size,), device=device)]
-        z = torch.randn(config.batch_size, model_config.latent_dim, device=device)
-        fake = generator(z)  # kept with its graph: the G step below reuses it rather than running G again
-        real_aug = augment(jitter(real, jitter_strength))
+        # --- D step (skipped at most every other step while D memorises) and G step on the same fakes ---
         # Skip at most every other D step: a D that never updates keeps r_t high forever, and G collapses
         # onto whatever fools the frozen D.
-        health.d_winning = bool(signs) and health.r_t > config.d_skip_threshold
+        health.d_winning = bool(readings.signs) and health.r_t > config.d_skip_threshold
         health.d_skipping = health.d_winning and not health.d_skipping
-        if health.d_skipping:
-            with torch.no_grad():
-                real_logits = discriminator(real_aug)
-            health.d_steps_skipped += 1
-            loss_d = torch.tensor(losses["d"])
-        else:
-            if reconstructs:
-                real_logits, reconstruction = discriminator.reconstruct(real_aug)
-            else:
-                real_logits, reconstruction = discriminator(real_aug), None
-            fake_logits = discriminator(augment(fake.detach()))
-            d_fake = fake_logits.mean().item()
-            loss_d = d_loss_fn(real_logits, fake_logits)
-            if reconstruction is not None:
-                loss_d = loss_d + reconstruction
-            if r1_gamma > 0 and step % config.r1_interval == 0:
-                loss_d = loss_d + r1_gamma / 2 * r1_penalty(discriminator, real_aug) * config.r1_interval
-        signs.append(torch.sign(real_logits.detach()).mean().item())
-        health.r_t = sync.mean(sum(signs) / len(signs), device)
-        d_real = real_logits.mean().item()
+        health.d_steps_skipped += health.d_skipping
+        fake, tensors = _d_step(nets, data, model_config.latent_dim, config, step, health.d_skipping, augment,
+                                jitter_strength, d_loss_fn, r1_gamma, sync)  # fmt: skip
+        tensors.loss_g = _g_step(nets, fake, augment, g_loss_fn, sync)
+        pending.append(tensors)
 
-        if sync.any(not torch.isfinite(loss_d), device):
-            if not recover(step):
-                break
-            continue
-        if not health.d_skipping:
-            opt_d.zero_grad(set_to_none=True)
-            loss_d.backward()
-            sync.average_gradients(discriminator)
-            opt_d.step()
+        # --- reads: statistics to the host every read_every steps (and for events); NaN guard ---
+        read = step % read_every == 0 or step % config.event_every == 0 or step == config.steps
+        if read:
+            _read(pending, readings, sync)
+            pending = []
+            health.r_t = sum(readings.signs) / len(readings.signs)
+            if not readings.finite:
+                if not recover(step):
+                    break
+                continue
 
-        # --- generator step: fool the updated D with the same fakes, through a fresh augmentation ---
-        loss_g = g_loss_fn(discriminator(augment(fake)))
-        if sync.any(not torch.isfinite(loss_g), device):
-            if not recover(step):
-                break
-            continue
-        opt_g.zero_grad(set_to_none=True)
-        loss_g.backward()
-        sync.average_gradients(generator)
-        opt_g.step()
-        losses = {"d": loss_d.item(), "g": loss_g.item()}
-
-        # --- EMA of G; ADA-style augmentation strength from r_t ---
-        update_ema(generator_ema, generator, ema_beta(step * config.batch_size, config.batch_size, config))
+        # --- bookkeeping: EMA of G; ADA-style augmentation strength from r_t; a snapshot of a finite state ---
+        update_ema(nets.generator_ema, nets.generator, ema_beta(step * config.batch_size, config.batch_size, config))
         if policy and config.adaptive_augment:
             direction = 1.0 if health.r_t > config.ada_target else -1.0
             health.augment_strength = min(
                 1.0, max(0.0, health.augment_strength + direction * config.batch_size / config.ada_speed_images)
             )
+        if read and step - snapshot_step >= config.snapshot_every:
+            snapshot, snapshot_step = copy.deepcopy(nets.state()), step
 
         elapsed = elapsed_before + time.monotonic() - started
         out_of_time = bool(config.time_budget_s) and time.monotonic() - started >= config.time_budget_s  # this call's
@@ -533,9 +539,9 @@ def train(
             yield TrainEvent(
                 step=step,
                 elapsed_s=elapsed,
-                losses=losses,
-                d_real=d_real,
-                d_fake=d_fake,
+                losses=dict(readings.losses),
+                d_real=readings.d_real,
+                d_fake=readings.d_fake,
                 health=copy.copy(health),
                 preview=render_preview() if show_preview else None,
                 notes=notes,
@@ -543,20 +549,26 @@ def train(
             notes = []
 
     # --- finish: the EMA generator and a resumable state, whatever ended the run ---
+    if pending:  # steps since the last read (a stop or the time budget ended the run between reads)
+        _read(pending, readings, sync)
+        health.r_t = sum(readings.signs) / len(readings.signs)
+        if not readings.finite and stop_reason != "repeated NaN losses":
+            nets.load(snapshot)
+            notes.append(f"the last steps gave NaN losses: kept the state of step {snapshot_step}")
     elapsed = elapsed_before + time.monotonic() - started
     preview = render_preview(final=True)  # also re-measures the EMA generator's BatchNorm statistics
-    sync.broadcast(generator_ema)  # ranks hold the same weights; this only guards against drift
+    sync.broadcast(nets.generator_ema)  # ranks hold the same weights; this only guards against drift
     run_state = RunState(
         architecture=architecture,
         model_config=model_config,
         train_config=config,
         step=step,
         elapsed_s=elapsed,
-        generator=_to_cpu(generator.state_dict()),
-        discriminator=_to_cpu(discriminator.state_dict()),
-        generator_ema=_to_cpu(generator_ema.state_dict()),
-        opt_g=_to_cpu(opt_g.state_dict()),
-        opt_d=_to_cpu(opt_d.state_dict()),
+        generator=_to_cpu(nets.generator.state_dict()),
+        discriminator=_to_cpu(nets.discriminator.state_dict()),
+        generator_ema=_to_cpu(nets.generator_ema.state_dict()),
+        opt_g=_to_cpu(nets.opt_g.state_dict()),
+        opt_d=_to_cpu(nets.opt_d.state_dict()),
         augment_strength=health.augment_strength,
         rng=torch.get_rng_state(),
     )
@@ -581,19 +593,180 @@ def train(
         "train_config": asdict(config),
     }
     result = TrainResult(
-        generator_ema.cpu().eval(), discriminator.cpu().eval(), architecture, model_config, metadata, run_state
-    )
+        nets.generator_ema.cpu().eval(), nets.discriminator.cpu().eval(), architecture, model_config, metadata,
+        run_state,
+    )  # fmt: skip
     yield TrainEvent(
         step=step,
         elapsed_s=elapsed,
-        losses=losses,
-        d_real=d_real,
-        d_fake=d_fake,
+        losses=dict(readings.losses),
+        d_real=readings.d_real,
+        d_fake=readings.d_fake,
         health=copy.copy(health),
         preview=preview,
         result=result,
         notes=[*notes, f"stopped by {stop_reason} after {step} steps in {elapsed:.0f} s"],
     )
+
+
+TrainCall = Callable[[TrainConfig, RunState | None], Iterator[TrainEvent]]  # one (GPU) call of train()
+MIN_CALL_S = 5.0  # a remainder of the time budget shorter than this is not worth another call's start-up
+
+
+def train_in_calls(
+    call: TrainCall,
+    config: TrainConfig,
+    resume: RunState | None = None,
+    max_call_s: float = 120.0,
+    min_call_s: float = MIN_CALL_S,
+) -> Iterator[TrainEvent]:
+    """A run whose time budget is longer than one call may last, as a chain of calls of `call(config, state)`
+    (e.g. `train` wrapped in a ZeroGPU function, which may hold the GPU only a few minutes per call). Each call
+    trains for at most `max_call_s` and resumes from the RunState the previous call returned, so the chain
+    trains exactly like one run (same steps, optimiser state and RNG). Yields every event of every call; a
+    call's final event comes without its result unless it ends the run (by its time or step budget, a stop
+    request or NaN losses), so the caller sees one run, previews included. A remainder of the budget shorter
+    than `min_call_s` is not run.
+    """
+    if max_call_s <= 0 or math.isnan(max_call_s):
+        raise InvalidInputError(f"max_call_s must be a positive number of seconds, got {max_call_s!r}")
+    remaining = config.time_budget_s or math.inf  # 0 = no time limit: chain until the step budget ends the run
+    state = resume
+    while True:
+        last = None
+        for event in call(replace(config, time_budget_s=min(remaining, max_call_s)), state):
+            if event.result is not None:
+                last = event
+                break
+            if state is not None:  # the chain's own resumption is no news to the visitor
+                event = replace(event, notes=[n for n in event.notes if n != RESUMED_NOTE.format(step=state.step)])
+            yield event
+        if last is None or last.result is None:
+            raise RuntimeError("a training call ended without its final event")
+        result = last.result
+        remaining -= result.run_state.elapsed_s - (state.elapsed_s if state is not None else 0.0)
+        if result.metadata["stopped_by"] != "time budget" or remaining < min_call_s:
+            result.metadata["train_config"] = asdict(config)  # the run's budget, not the last call's share
+            result.run_state.train_config = config
+            yield last
+            return
+        state = result.run_state
+        yield replace(last, result=None, notes=[f"step {last.step}: continuing in a new call ({remaining:.0f} s left)"])
+
+
+def _build_nets(
+    architecture: str,
+    model_config: Any,
+    config: TrainConfig,
+    device: torch.device,
+    init: Checkpoint | None,
+    dataset_size: int,
+    jitter_strength: float,
+) -> tuple[_Nets, int, list[str]]:
+    """G, D, the EMA copy of G and both optimisers, on `device`: (nets, D layers frozen, notes for the visitor)."""
+    notes: list[str] = []
+    generator = build_generator(architecture, model_config)
+    discriminator = build_discriminator(architecture, model_config)
+    if init is not None:
+        generator.load_state_dict(init.generator.state_dict())
+        if init.discriminator is not None:
+            discriminator.load_state_dict(init.discriminator.state_dict())
+    generator_ema = copy.deepcopy(generator)
+    frozen = 0
+    fine_tuning_pair = init is not None and init.discriminator is not None
+    freeze = (2 if fine_tuning_pair else 0) if config.freeze_d_layers < 0 else config.freeze_d_layers
+    if freeze:
+        frozen = freeze_lowest_convs(discriminator, freeze)
+        notes.append(f"FreezeD: the {frozen} lowest discriminator layers are frozen")
+    # channels_last: oneDNN's convolutions run 1.4-1.6x faster in it on this project's CPU box (not measured on
+    # cuDNN). The layout is invisible to state_dict, checkpoints and callers.
+    generator.to(device, memory_format=torch.channels_last).train()
+    discriminator.to(device, memory_format=torch.channels_last).train()
+    generator_ema.to(device, memory_format=torch.channels_last).eval().requires_grad_(False)
+    auto_lr_g, auto_lr_d = auto_learning_rates(dataset_size, jitter_strength)
+    betas = (float(config.beta1), float(config.beta2))
+    opt_g = torch.optim.Adam(generator.parameters(), lr=config.lr_g or auto_lr_g, betas=betas, foreach=True)
+    opt_d = torch.optim.Adam(
+        [p for p in discriminator.parameters() if p.requires_grad], lr=config.lr_d or auto_lr_d, betas=betas,
+        foreach=True,
+    )  # fmt: skip
+    return _Nets(generator, discriminator, generator_ema, opt_g, opt_d), frozen, notes
+
+
+def _d_step(
+    nets: _Nets,
+    data: torch.Tensor,
+    latent_dim: int,
+    config: TrainConfig,
+    step: int,
+    skip: bool,
+    augment: Callable[[torch.Tensor], torch.Tensor],
+    jitter_strength: float,
+    d_loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
+    r1_gamma: float,
+    sync: RankSync,
+) -> tuple[torch.Tensor, _StepTensors]:
+    """Real images up, fakes down (or only D's view of the reals, when `skip`). Returns the fakes with their
+    graph, which the G step reuses rather than running G again, and this step's statistics (on the device)."""
+    device = data.device
+    real = data[torch.randint(0, data.shape[0], (config.batch_size,), device=device)]
+    z = torch.randn(config.batch_size, latent_dim, device=device)
+    fake = nets.generator(z)  # (B, C, R, R), with its graph
+    real_aug = augment(jitter(real, jitter_strength))
+    if skip:
+        with torch.no_grad():
+            real_logits = nets.discriminator(real_aug)
+        return fake, _StepTensors(torch.sign(real_logits).mean(), real_logits.mean())
+    if hasattr(nets.discriminator, "reconstruct"):  # FastGAN's D also decodes real images
+        real_logits, reconstruction = nets.discriminator.reconstruct(real_aug)
+    else:
+        real_logits, reconstruction = nets.discriminator(real_aug), None
+    fake_logits = nets.discriminator(augment(fake.detach()))
+    loss_d = d_loss_fn(real_logits, fake_logits)
+    if reconstruction is not None:
+        loss_d = loss_d + reconstruction
+    if r1_gamma > 0 and step % config.r1_interval == 0:  # lazy R1, scaled by its interval
+        loss_d = loss_d + r1_gamma / 2 * r1_penalty(nets.discriminator, real_aug) * config.r1_interval
+    nets.opt_d.zero_grad(set_to_none=True)
+    loss_d.backward()
+    sync.average_gradients(nets.discriminator)
+    nets.opt_d.step()
+    real_logits = real_logits.detach()
+    return fake, _StepTensors(torch.sign(real_logits).mean(), real_logits.mean(), fake_logits.detach().mean(),
+                              loss_d.detach())  # fmt: skip
+
+
+def _g_step(
+    nets: _Nets,
+    fake: torch.Tensor,
+    augment: Callable[[torch.Tensor], torch.Tensor],
+    g_loss_fn: Callable[[torch.Tensor], torch.Tensor],
+    sync: RankSync,
+) -> torch.Tensor:
+    """Fool the updated D with the D step's fakes, through a fresh augmentation; returns the loss (on the device)."""
+    loss_g = g_loss_fn(nets.discriminator(augment(fake)))
+    nets.opt_g.zero_grad(set_to_none=True)
+    loss_g.backward()
+    sync.average_gradients(nets.generator)
+    nets.opt_g.step()
+    return loss_g.detach()
+
+
+def _read(pending: list[_StepTensors], readings: _Readings, sync: RankSync) -> None:
+    """Copy the statistics of the `pending` steps to the host in one transfer (averaged over ranks: a NaN on
+    any rank stays a NaN). `readings.finite` turns False if any step's loss was NaN or infinite."""
+    zero = torch.zeros_like(pending[0].d_real)
+    rows = torch.stack([torch.stack([s.sign_real, s.d_real, zero if s.d_fake is None else s.d_fake,
+                                     zero if s.loss_d is None else s.loss_d, s.loss_g]) for s in pending])  # fmt: skip
+    for s, values in zip(pending, sync.mean_(rows.double()).tolist(), strict=True):
+        sign_real, d_real, d_fake, loss_d, loss_g = values
+        skipped = s.loss_d is None
+        readings.finite = readings.finite and math.isfinite(loss_g) and (skipped or math.isfinite(loss_d))
+        readings.signs.append(sign_real)
+        readings.d_real = d_real
+        if not skipped:
+            readings.d_fake, readings.losses["d"] = d_fake, loss_d
+        readings.losses["g"] = loss_g
 
 
 def _to_cpu(value: Any) -> Any:

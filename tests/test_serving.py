@@ -163,3 +163,17 @@ def test_sweeps_are_spaced_out_so_a_busy_folder_stays_cheap(tmp_path):
     assert (tmp_path / "old").exists()  # not swept again within the hour
     folders.sweep()  # an explicit sweep always runs
     assert not (tmp_path / "old").exists()
+
+
+def test_a_stop_flag_survives_pickling_and_is_seen_through_its_copy(tmp_path):
+    import pickle
+
+    from gan.serving import StopFlag
+
+    flag = StopFlag(tmp_path / "run" / "stop")
+    copy = pickle.loads(pickle.dumps(flag))  # what a forked GPU worker receives
+    assert not copy.requested()
+    flag.request()
+    assert copy.requested()
+    flag.clear()
+    assert not copy.requested() and not flag.requested()

@@ -207,3 +207,149 @@ def test_recalibrated_batchnorm_statistics_fit_the_generators_own_weights():
     assert not generator.training and all(norm.momentum == 0.1 for norm in norms)  # left as it was found
     assert torch.equal(torch.get_rng_state(), rng)  # its own latents: the run's RNG is untouched
     assert gap() < before / 10
+
+
+class HostReads(torch.overrides.TorchFunctionMode):
+    """Counts what the `gan` package itself reads back to the host (`.item()`, `.tolist()`, `float(t)`...).
+    On a GPU each such read waits for the device; torch's own CPU-side bookkeeping (Adam's step counters)
+    is not counted."""
+
+    NAMES = frozenset({"item", "tolist", "__bool__", "__float__", "__int__", "__index__", "numpy"})
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.count = 0
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        if getattr(func, "__name__", "") in self.NAMES:
+            import traceback
+
+            caller = traceback.extract_stack(limit=2)[0].filename
+            self.count += "/gan/" in caller.replace("\\", "/")
+        return func(*args, **(kwargs or {}))
+
+
+def host_reads(steps: int, read_every: int) -> int:
+    config = TrainConfig(steps=steps, batch_size=4, event_every=10**6, preview_every_s=1e9, read_every=read_every)
+    with HostReads() as reads:
+        list(train(tiny_data(), TINY, config, "cpu"))
+    return reads.count
+
+
+def test_the_loop_reads_its_statistics_to_the_host_once_per_read_interval():
+    assert host_reads(48, read_every=8) - host_reads(24, read_every=8) == 3  # 24 more steps: 3 more reads
+    assert host_reads(48, read_every=1) - host_reads(24, read_every=1) == 24
+
+
+def test_with_a_read_interval_events_still_carry_fresh_numbers_and_nan_is_still_caught():
+    events = run(TrainConfig(steps=12, batch_size=4, event_every=3, read_every=8, preview_every_s=1e9))
+    assert [e.step for e in events] == [3, 6, 9, 12, 12]  # an event step is always a read step
+    assert all(math.isfinite(e.losses["d"]) and math.isfinite(e.d_fake) for e in events)
+    data = torch.full((8, 1, 32, 32), float("nan"))
+    config = TrainConfig(steps=80, batch_size=4, max_nan_recoveries=2, augment="", read_every=4)
+    result = list(train(data, TINY, config, "cpu"))[-1].result
+    assert result.metadata["stopped_by"] == "repeated NaN losses" and result.metadata["nan_recoveries"] == 3
+    assert all(torch.isfinite(p).all() for p in result.generator.parameters())
+
+
+def test_a_stop_between_reads_never_returns_nan_weights():
+    data = torch.full((8, 1, 32, 32), float("nan"))
+    calls = {"n": 0}
+
+    def stop_soon() -> bool:
+        calls["n"] += 1
+        return calls["n"] >= 3  # before the first read at step 8
+
+    config = TrainConfig(steps=80, batch_size=4, augment="", read_every=8, event_every=100)
+    events = list(train(data, TINY, config, "cpu", should_stop=stop_soon))
+    assert events[-1].result.metadata["steps"] == 3
+    assert all(torch.isfinite(p).all() for p in events[-1].result.generator.parameters())
+    assert any("NaN losses: kept the state of step 0" in note for note in events[-1].notes)
+
+
+def _train_in_child(arguments, events) -> None:
+    """The body of a forked worker: arguments and events cross the process boundary pickled, as on ZeroGPU."""
+    data, config, state, stop = arguments.get()
+    for event in train(data, TINY, config, "cpu", should_stop=stop.requested, resume=state):
+        events.put(event)
+    events.put(None)
+    arguments.get()  # stay alive until the app has received everything (torch shares tensors through this process)
+
+
+def forked_calls(data: torch.Tensor, stop, started: list[int]):
+    """A TrainCall that runs each call of train() in a new forked process, the way ZeroGPU runs a GPU function."""
+    import multiprocessing
+    import queue
+
+    context = multiprocessing.get_context("fork")
+
+    def call(config: TrainConfig, state: RunState | None):
+        arguments, events = context.Queue(), context.Queue()
+        worker = context.Process(target=_train_in_child, args=(arguments, events), daemon=True)
+        worker.start()
+        started.append(worker.pid)
+        arguments.put((data, config, state, stop))
+        try:
+            while True:
+                try:
+                    event = events.get(timeout=1)
+                except queue.Empty:
+                    assert worker.is_alive(), "the worker died without its final event"
+                    continue
+                if event is None:
+                    break
+                yield event
+        finally:
+            arguments.put("done")
+            worker.join(timeout=30)
+
+    return call
+
+
+def test_a_long_budget_runs_as_a_chain_of_bounded_calls_that_resume_each_other(tmp_path):
+    from gan.serving import StopFlag
+    from gan.train import train_in_calls
+
+    pids: list[int] = []
+    config = TrainConfig(steps=10**6, time_budget_s=3.0, batch_size=4, event_every=2, preview_every_s=0.5)
+    call = forked_calls(tiny_data(), StopFlag(tmp_path / "stop"), pids)
+    events = list(train_in_calls(call, config, max_call_s=1.0, min_call_s=0.5))
+    steps = [e.step for e in events]
+    assert 2 <= len(pids) <= 4 and len(set(pids)) == len(pids)  # about three forked calls of a second each
+    assert steps == sorted(steps) and len(set(steps[:-1])) == len(steps) - 1  # one run: steps never go back
+    assert sum("continuing in a new call" in note for e in events for note in e.notes) == len(pids) - 1
+    assert not any(note.startswith("resumed at step") for e in events for note in e.notes)
+    result = events[-1].result
+    assert result is not None and all(e.result is None for e in events[:-1])
+    assert result.metadata["stopped_by"] == "time budget" and result.metadata["steps"] == steps[-1]
+    assert result.metadata["train_config"]["time_budget_s"] == 3.0  # the run's budget, not a call's share
+    assert result.run_state.opt_g["state"][0]["step"].item() == steps[-1]  # optimiser state carried through
+    assert sum(e.preview is not None for e in events) >= 3  # previews keep coming between calls
+
+
+def test_stop_reaches_a_forked_worker_and_keeps_its_weights(tmp_path):
+    from gan.serving import StopFlag
+    from gan.train import train_in_calls
+
+    stop = StopFlag(tmp_path / "visitor" / "stop")
+    config = TrainConfig(steps=10**6, time_budget_s=600.0, batch_size=4, event_every=2)
+    events = []
+    for event in train_in_calls(forked_calls(tiny_data(), stop, []), config, max_call_s=300.0):
+        events.append(event)
+        if len(events) == 1:
+            stop.request()  # the visitor's Stop, in this (the app's) process
+    result = events[-1].result
+    assert result.metadata["stopped_by"] == "stop requested"
+    assert torch.isfinite(result.generator(torch.randn(1, 8))).all()
+
+
+def test_a_result_with_a_spectral_norm_discriminator_pickles_and_keeps_its_weights():
+    import pickle
+
+    result = run(TrainConfig(steps=2, batch_size=4, event_every=100))[-1].result
+    copy = pickle.loads(pickle.dumps(result))
+    for original, received in ((result.generator, copy.generator), (result.discriminator, copy.discriminator)):
+        assert not received.training
+        for name, tensor in original.state_dict().items():
+            assert torch.equal(tensor, received.state_dict()[name]), name
+    assert copy.metadata == result.metadata and copy.run_state.step == result.run_state.step
