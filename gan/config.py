@@ -6,7 +6,8 @@ defaults, and checkpoints store the model config beside the weights.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+import math
+from dataclasses import MISSING, asdict, dataclass, fields
 from typing import Any
 
 from gan.errors import InvalidInputError
@@ -182,3 +183,34 @@ def parse_seed_list(text: str, limit: int = MAX_IMAGES_PER_REQUEST) -> list[int]
     if not seeds:
         raise InvalidInputError("no seeds given: write e.g. '0, 5, 10-12'")
     return seeds
+
+
+def check_field_types(config: Any) -> None:
+    """Every field of a config dataclass must have its default's type: whole numbers where the default is one
+    (2.5 is refused, not rounded), finite numbers where it is a float (NaN and infinity are refused: a NaN time
+    budget would never end), true booleans, strings. Range checks come after, in each config."""
+    for item in fields(config):
+        default, value = item.default, getattr(config, item.name)
+        if default is MISSING or default is None:
+            continue
+        if isinstance(default, bool):
+            ok, kind = isinstance(value, bool), "true or false"
+        elif isinstance(default, int):
+            ok, kind = isinstance(value, int) and not isinstance(value, bool), "a whole number"
+        elif isinstance(default, float):
+            ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+            kind = "a finite number"
+        elif isinstance(default, str):
+            ok, kind = isinstance(value, str), "text"
+        else:
+            continue
+        if not ok:
+            raise InvalidInputError(f"{item.name} must be {kind}, got {value!r}")
+
+
+def check_ranges(config: Any, ranges: dict[str, tuple[float, float]]) -> None:
+    """Each named field must lie in its inclusive (low, high) range."""
+    for name, (low, high) in ranges.items():
+        value = getattr(config, name)
+        if not low <= value <= high:
+            raise InvalidInputError(f"{name} must be from {low:g} to {high:g}, got {value!r}")

@@ -690,7 +690,8 @@ class _LevelSolver:
         config: StyleConfig,
     ) -> None:
         self.objective, self.to_vgg, self.config = objective, to_vgg, config
-        self.x = start.clamp(0, 1).requires_grad_(True)  # (1, C, H, W)
+        # contiguous: L-BFGS flattens the gradient with view(), and a decoded picture arrives channels-last
+        self.x = start.clamp(0, 1).contiguous().requires_grad_(True)  # (1, C, H, W)
         if config.optimizer == "lbfgs":
             # max_iter=1: each step() is one evaluation and one update, so the loop can report and stop in
             # between; L-BFGS keeps its memory across step() calls, so this is an ordinary L-BFGS run.

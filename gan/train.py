@@ -37,6 +37,7 @@ from torch import nn
 
 from gan.augment import diff_augment, jitter, parse_policy
 from gan.checkpoint import Checkpoint
+from gan.config import check_field_types, check_ranges, validate_seed
 from gan.device import pick_device
 from gan.errors import CheckpointError, InvalidInputError
 from gan.images import make_grid
@@ -80,12 +81,20 @@ class TrainConfig:
     seed: int = 0
 
     def __post_init__(self) -> None:
-        if not isinstance(self.steps, int) or self.steps < 1:
+        check_field_types(self)
+        if self.steps < 1:
             raise InvalidInputError(f"steps must be a positive integer, got {self.steps!r}")
-        if self.time_budget_s < 0:
-            raise InvalidInputError(f"time_budget_s must be >= 0, got {self.time_budget_s!r}")
-        if not 1 <= self.batch_size <= 1024:
-            raise InvalidInputError(f"batch_size must be from 1 to 1024, got {self.batch_size!r}")
+        check_ranges(self, {  # wide: they only keep out values no setting means ("never" may be a huge number)
+            "time_budget_s": (0, 1e9), "batch_size": (1, 1024), "beta1": (0, 0.999), "beta2": (0, 0.9999),
+            "ada_target": (-10, 10), "ada_speed_images": (1, 1e12), "d_skip_threshold": (-10, 10),
+            "r1_interval": (1, 1e12), "ema_half_life_images": (0, 1e12), "ema_rampup": (0, 1),
+            "freeze_d_layers": (-1, 64), "max_nan_recoveries": (0, 100), "snapshot_every": (1, 1e12),
+            "collapse_ratio": (0, 1), "preview_every_s": (0, 1e12), "preview_count": (1, 64),
+            "event_every": (1, 1e12), "read_every": (0, 1e6),
+        })  # fmt: skip
+        validate_seed(self.seed)
+        if self.r1_gamma != -1 and self.r1_gamma < 0:
+            raise InvalidInputError(f"r1_gamma must be -1 (auto) or >= 0, got {self.r1_gamma!r}")
         if self.loss not in LOSSES:
             raise InvalidInputError(f"loss must be one of {', '.join(LOSSES)}, got {self.loss!r}")
         if self.augment != "auto":
@@ -95,8 +104,6 @@ class TrainConfig:
                 raise InvalidInputError(f"{name} must be in [0, 1) (0 = auto), got {getattr(self, name)!r}")
         if self.jitter != -1 and not 0 <= self.jitter <= 2:
             raise InvalidInputError(f"jitter must be -1 (auto) or from 0 to 2, got {self.jitter!r}")
-        if not isinstance(self.read_every, int) or self.read_every < 0:
-            raise InvalidInputError(f"read_every must be a whole number >= 0 (0 = auto), got {self.read_every!r}")
         if not 0 <= self.augment_strength <= 1:
             raise InvalidInputError(f"augment_strength must be in [0, 1], got {self.augment_strength!r}")
 

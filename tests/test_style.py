@@ -355,14 +355,31 @@ def test_pictures_load_with_their_aspect_and_bad_ones_are_refused(tmp_path):
     image, notes = load_picture(tmp_path / "big.jpg", "content image", max_side=150)
     assert image.shape == (3, 60, 150) and "content image was 300×120 px: downscaled to 150×60" in notes[0]
 
+    Image.new("RGB", (7, 5), (0, 200, 0)).save(tmp_path / "tiny.png")
+    image, notes = load_picture(tmp_path / "tiny.png", "style image")
+    assert image.shape == (3, 16, 22) and "style image was 7×5 px: upscaled to 22×16" in notes[0]
+
     (tmp_path / "notes.png").write_text("hello")
-    Image.new("RGB", (12, 200)).save(tmp_path / "thin.png")
+    (tmp_path / "empty.png").write_bytes(b"")
     Image.new("RGB", (64, 64), "red").save(tmp_path / "full.png")
     (tmp_path / "cut.png").write_bytes((tmp_path / "full.png").read_bytes()[:60])
-    for name, message in [("notes.png", "not an image"), ("thin.png", "at least 16 px"), ("cut.png", "corrupt"),
+    for name, message in [("notes.png", "not an image"), ("empty.png", "empty file"), ("cut.png", "corrupt"),
                           ("absent.png", "no such file")]:  # fmt: skip
         with pytest.raises(ImageInputError, match=message):
             load_picture(tmp_path / name, "content image")
+
+
+def test_content_already_at_the_output_size_and_tiny_pictures_stylise(weights, tmp_path):
+    # A decoded picture is channels-last in memory; at exactly the output size nothing resizes it, and L-BFGS
+    # once failed on it ("view size is not compatible").
+    Image.fromarray((content_image(48, 40).permute(1, 2, 0).numpy() * 255).astype("uint8")).save(tmp_path / "c.png")
+    Image.new("RGB", (7, 5), (200, 30, 30)).save(tmp_path / "s.png")
+    content, _ = load_picture(tmp_path / "c.png", "content image")
+    style, notes = load_picture(tmp_path / "s.png", "style image")
+    assert "upscaled" in notes[0]
+    for size, levels in ((48, 1), (48, 2)):
+        result = run(weights, fast(size=size, levels=levels, coarse_steps=2, steps=3), [style], content)
+        assert result.shape == (3, 48, 40) and torch.isfinite(result).all()
 
 
 # --- command line ---

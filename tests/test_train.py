@@ -353,3 +353,20 @@ def test_a_result_with_a_spectral_norm_discriminator_pickles_and_keeps_its_weigh
         for name, tensor in original.state_dict().items():
             assert torch.equal(tensor, received.state_dict()[name]), name
     assert copy.metadata == result.metadata and copy.run_state.step == result.run_state.step
+
+
+@pytest.mark.parametrize(
+    "field, value, message",
+    [("time_budget_s", float("nan"), "time_budget_s must be a finite number"),
+     ("time_budget_s", float("inf"), "time_budget_s must be a finite number"),
+     ("batch_size", 2.5, "batch_size must be a whole number"),
+     ("steps", True, "steps must be a whole number"),
+     ("beta2", float("nan"), "beta2 must be a finite number"),
+     ("ema_rampup", -0.5, "ema_rampup must be from 0 to 1"),
+     ("seed", -5, "seed must be an integer from 0"),
+     ("adaptive_augment", "yes", "adaptive_augment must be true or false"),
+     ("r1_gamma", -3.0, "r1_gamma must be -1")],
+)  # fmt: skip
+def test_every_numeric_setting_is_checked_for_type_finiteness_and_range(field, value, message):
+    with pytest.raises(InvalidInputError, match=message):
+        TrainConfig(**{field: value})
