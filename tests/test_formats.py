@@ -15,6 +15,7 @@ import pickletools
 import zipfile
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
@@ -349,3 +350,70 @@ def test_browse_finds_every_family_by_its_hub_tags(hub):
     found = {m.repo_id: m.family for m in browse()}
     assert found == {"huggan/fastgan-few-shot-x": "huggan-fastgan", "huggingnft/punks": "lightweight-gan",
                      "fans/lwg": "lightweight-gan", "lab/sg2": "stylegan2-ada", "lab/sg3": None}  # fmt: skip
+
+
+# -- the command line, pushing back, fine-tuning ----------------------------------------------------------------
+
+
+def test_cli_pull_then_generate_then_info_on_a_stylegan2_pickle(hub, tmp_path, monkeypatch, capsys):
+    from PIL import Image
+
+    from gan.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    hub.add_repo("lab/sg2-cli", stylegan_files())
+    assert main(["pull", "lab/sg2-cli"]) == 0
+    out = capsys.readouterr().out
+    assert "format: StyleGAN2-ADA (NVlabs .pkl), converted from network-snapshot-000200.pkl" in out
+    assert "weights licence: NVIDIA Source Code License" in out
+    folder = tmp_path / "models" / "lab--sg2-cli"
+    args = ["generate", "--model", str(folder), "--seed", "5", "--count", "3", "--truncation", "0.7", "--out", "g"]
+    assert main(args) == 0
+    expected = ((reference("stylegan2_reference.safetensors")["psi_0.7"] + 1) / 2).clamp(0, 1)
+    with Image.open(tmp_path / "g" / "lab--sg2-cli_seed0000000006_psi0.7.png") as image:  # seed 6: the 2nd row
+        pixels = torch.from_numpy(np.asarray(image, dtype=np.float32)).permute(2, 0, 1) / 255  # (3, 16, 16)
+    assert (pixels - expected[1]).abs().max() <= 0.5 / 255 + TOLERANCE  # 8-bit rounding
+    assert main(["generate", "--model", str(folder), "--count", "2", "--size", "8", "--out", "small"]) == 0
+    with Image.open(next((tmp_path / "small").glob("*.png"))) as image:
+        assert image.size == (8, 8)
+    capsys.readouterr()
+    assert main(["info", str(folder)]) == 0
+    info = capsys.readouterr().out
+    assert "source: " in info and "lab/sg2-cli" in info and "weights licence: NVIDIA" in info
+    assert "fine-tuning: stylegan2 models can be sampled but not fine-tuned here" in info
+    assert main(["train", "digits", "--init", str(folder), "--out", "run", "--steps", "1"]) == 2
+    assert "not fine-tuned here: StyleGAN2 training" in capsys.readouterr().err
+    assert not (tmp_path / "run").exists()
+
+
+def test_a_converted_model_pushed_back_credits_its_source_and_licence(hub):
+    import yaml
+    from hub_server import ALICE
+
+    from gan.hub import push
+
+    hub.add_repo("lab/sg2-origin", stylegan_files())
+    pulled = pull("lab/sg2-origin")
+    pushed = push(pulled.folder, "alice/sg2-converted", ALICE)
+    files = hub.files(pushed.repo_id)
+    assert {"config.json", "model.safetensors", "README.md"} <= set(files) and not any(
+        f.endswith(".pkl") for f in files
+    )
+    readme = files["README.md"].decode()
+    meta = yaml.safe_load(readme.split("---")[1])
+    assert (meta["license"], meta["license_name"], meta["base_model"]) == (
+        "other", "nvidia-source-code-license-nc", "lab/sg2-origin")  # fmt: skip
+    assert "converted this model from [lab/sg2-origin]" in readme and "StyleGAN2-ADA (NVlabs .pkl)" in readme
+    assert "**The weights are under the NVIDIA Source Code License" in readme
+    again = pull("alice/sg2-converted")  # and back: GAN studio's own format now, the same images
+    assert again.format == "gan-studio"
+    assert torch.equal(sample(again.folder, (5, 6)), sample(pulled.folder, (5, 6)))
+
+
+def test_trainable_says_which_families_can_be_fine_tuned():
+    from gan.models import ARCHITECTURES, trainable
+
+    assert trainable("dcgan") is None and trainable("fastgan") is None and trainable("huggan_dcgan") is None
+    for name in ("stylegan2", "lightweight_gan", "huggan_fastgan"):
+        assert trainable(name).startswith(f"{name} models can be sampled but not fine-tuned here: ")
+    assert set(ARCHITECTURES) >= {"stylegan2", "lightweight_gan", "huggan_fastgan"}
