@@ -66,7 +66,7 @@ def sample(folder: Path, seeds: tuple[int, ...], truncation: float = 1.0, size: 
 # -- parity ---------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("variant", ["1.2.1", "1.2.1-fca"])
+@pytest.mark.parametrize("variant", ["1.2.1", "1.2.1-fca", "1.1.1"])
 def test_lightweight_gan_release_loads_its_latest_run_step_and_matches_the_original(hub, variant):
     files = lucidrains_files(variant)
     files["models/default/model_2.pt"] = b"an older step, never fetched"
@@ -76,11 +76,19 @@ def test_lightweight_gan_release_loads_its_latest_run_step_and_matches_the_origi
                                                                     "models/default/model_3.pt")  # fmt: skip
     assert "models/default/model_2.pt" not in pulled.downloaded
     lines = pulled.describe()
-    assert any("lightweight-gan" in line and "release 1.2.1" in line for line in lines)
+    assert any("lightweight-gan" in line and f"release {variant[:5]}" in line for line in lines)
     assert any(line.startswith("source: ") and f"fans/lwg-{variant}" in line for line in lines)
     images = sample(pulled.folder, (5, 6))
     assert images.shape == (2, 1 if variant.endswith("fca") else 3, 128, 128)
     assert difference(images, reference(f"lightweight_gan_{variant}_reference.safetensors")) <= TOLERANCE
+
+
+def test_a_lone_lightweight_gan_file_loads_with_its_shape_read_off_the_tensors(hub):
+    hub.add_repo("fans/bare", {"checkpoint.pt": fixture_bytes("lightweight_gan_1.1.1_model_3.pt")})
+    pulled = pull("fans/bare")  # no config at all: width slope (fmap_inverse_coef 8) and sizes from shapes
+    assert (pulled.format, pulled.resolution, pulled.latent_dim) == ("lightweight-gan", 128, 8)
+    ref = reference("lightweight_gan_1.1.1_reference.safetensors")
+    assert difference(sample(pulled.folder, (5, 6)), ref) <= TOLERANCE
 
 
 def test_a_huggingnft_repo_loads_by_url_and_matches_the_huggan_code(hub):
