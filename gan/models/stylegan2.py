@@ -74,7 +74,7 @@ class StyleGAN2Config(ModelConfig):
 
 
 def fir_filter(taps: tuple[int, ...]) -> torch.Tensor:
-    """The 2D low-pass filter of 1D taps, normalised to unit DC gain: (K, K)."""
+    """The 2D low-pass filter of 1D taps, normalised to unit DC gain: (K, K). Stored in checkpoints as such."""
     f = torch.tensor(taps, dtype=torch.float32)
     f = torch.outer(f, f)
     return f / f.sum()
@@ -89,14 +89,21 @@ def upfirdn(x: torch.Tensor, f: torch.Tensor, up: int = 1, pad: tuple[int, int, 
     x = F.pad(x, [max(p, 0) for p in pad])
     x = x[:, :, max(-pad[2], 0) : x.shape[2] - max(-pad[3], 0), max(-pad[0], 0) : x.shape[3] - max(-pad[1], 0)]
     kernel = (f * gain).flip([0, 1]).to(x.dtype)  # a true convolution
+    column, row = kernel.sum(dim=1, keepdim=True), kernel.sum(dim=0, keepdim=True)
+    # A separable filter (all of StyleGAN's are) runs as two 1D passes: K + K taps instead of K * K.
+    if not kernel.is_meta and torch.allclose(column @ row / kernel.sum(), kernel):
+        x = F.conv2d(x, (row / row.sum() * kernel.sum()).expand(c, 1, 1, -1), groups=c)
+        return F.conv2d(x, (column / column.sum()).expand(c, 1, -1, 1), groups=c)
     return F.conv2d(x, kernel.expand(c, 1, *f.shape), groups=c)
 
 
-def bias_act(x: torch.Tensor, bias: torch.Tensor, lrelu: bool, clamp: float | None) -> torch.Tensor:
-    x = x + bias.reshape(1, -1, *([1] * (x.ndim - 2)))
+def bias_act(x: torch.Tensor, bias: torch.Tensor | None, lrelu: bool, clamp: float | None) -> torch.Tensor:
+    """(x + bias), leaky ReLU times its gain, clamp; in place on `x`, a fresh intermediate of the caller's."""
+    if bias is not None:
+        x = x.add_(bias.reshape(1, -1, *([1] * (x.ndim - 2))))
     if lrelu:
-        x = F.leaky_relu(x, 0.2) * LRELU_GAIN
-    return x.clamp(-clamp, clamp) if clamp is not None else x
+        x = F.leaky_relu_(x, 0.2).mul_(LRELU_GAIN)
+    return x.clamp_(-clamp, clamp) if clamp is not None else x
 
 
 class FullyConnected(nn.Module):
@@ -157,8 +164,8 @@ class SynthesisLayer(nn.Module):
             x = upfirdn(x, self.resample_filter, pad=(1, 1, 1, 1), gain=4)
         # Demodulate: scale each output channel to unit expected magnitude for this image's styles.
         demod = (styles.square() @ self.weight.square().sum(dim=(2, 3)).t() + 1e-8).rsqrt()  # (B, c_out)
-        x = x * demod[:, :, None, None] + self.noise_const * self.noise_strength
-        return bias_act(x, self.bias, True, self.clamp)
+        noise_and_bias = self.noise_const * self.noise_strength + self.bias[:, None, None]  # (c_out, s, s)
+        return bias_act(torch.addcmul(noise_and_bias, x, demod[:, :, None, None]), None, True, self.clamp)
 
 
 class ToRGB(nn.Module):
