@@ -23,7 +23,7 @@ from gan.sampling import generate
 
 SOURCE_NAME = "source.json"  # provenance of a pulled model (repo, commit, license), written by gan.hub
 SAMPLES_NAME = "samples.png"
-SAMPLE_SEEDS = GenerateConfig(seed=0, count=16)  # the card's grid: seeds 0..15, no truncation
+SAMPLE_SEEDS = GenerateConfig(seed=0, count=16, size=256)  # the card's grid: seeds 0..15, no truncation, <= 256 px each
 DEFAULT_LICENSE = "apache-2.0"  # the studio's own licence, for models trained here with nothing to inherit
 KNOWN_DATASETS = {"mnist": "ylecun/mnist"}  # built-in training sets -> their Hub dataset ids
 QUALITY_KEYS = ("fid", "kid", "precision", "recall", "inception_score")
