@@ -17,18 +17,24 @@ from urllib.parse import quote
 from gan.checkpoint import CONFIG_NAME, DISCRIMINATOR_DIR, WEIGHTS_NAME, Checkpoint, load_checkpoint
 from gan.config import GenerateConfig
 from gan.errors import CheckpointError
+from gan.formats import family
 from gan.images import make_grid, save_png, to_pil, upscale
 from gan.sampling import generate
 
 SOURCE_NAME = "source.json"  # provenance of a pulled model (repo, commit, license), written by gan.hub
 SAMPLES_NAME = "samples.png"
-SAMPLE_SEEDS = GenerateConfig(seed=0, count=16)  # the card's grid: seeds 0..15, no truncation
+SAMPLE_SEEDS = GenerateConfig(seed=0, count=16, size=256)  # the card's grid: seeds 0..15, no truncation, <= 256 px each
 DEFAULT_LICENSE = "apache-2.0"  # the studio's own licence, for models trained here with nothing to inherit
 KNOWN_DATASETS = {"mnist": "ylecun/mnist"}  # built-in training sets -> their Hub dataset ids
 QUALITY_KEYS = ("fid", "kid", "precision", "recall", "inception_score")
 HUB_URL = "https://huggingface.co"
 DEFAULT_SPACE = "gan-studio/gan-studio"  # the public GAN studio Space that cards link to unless told otherwise
 BADGE = "https://huggingface.co/datasets/huggingface/badges/resolve/main/open-in-hf-spaces-md.svg"
+NVIDIA_LICENCE = {  # StyleGAN weights stay under the licence of the code that made them, whatever their repo says
+    "license": "other",
+    "license_name": "nvidia-source-code-license-nc",
+    "license_link": "https://github.com/NVlabs/stylegan2-ada-pytorch/blob/main/LICENSE.txt",
+}
 
 
 def space_url(space_id: str, endpoint: str = HUB_URL) -> str:
@@ -51,6 +57,30 @@ def read_source(folder: str | Path) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
+def licence_note(source: dict[str, Any]) -> str | None:
+    """A licence bound to the weights themselves (NVIDIA's for StyleGAN pickles), recorded when they were read."""
+    notes = source.get("notes") if isinstance(source.get("notes"), dict) else {}
+    note = notes.get("licence_note")
+    return note if isinstance(note, str) else None
+
+
+def provenance(folder: str | Path) -> list[str]:
+    """Lines for a person about where a pulled model came from and under which licence ([] if made here)."""
+    source = read_source(folder)
+    if not source:
+        return []
+    known = family(str(source.get("format", "")))
+    where = source.get("url") or source.get("repo_id") or source.get("source") or "?"
+    commit = f" (commit {str(source['revision'])[:12]})" if source.get("revision") else ""
+    lines = [f"source: {where}{commit}"]
+    if source.get("format"):
+        lines.append(f"format: {known.label if known else source['format']}, from {source.get('weights', '?')}")
+    lines.append(f"license: {source.get('license') or 'not stated in the source model card'}")
+    if licence_note(source):
+        lines.append(f"weights licence: {licence_note(source)}")
+    return lines
+
+
 def card_metadata(checkpoint: Checkpoint, source: dict[str, Any], license: str | None = None) -> dict[str, Any]:
     """The card's YAML block: what the Hub indexes and filters on."""
     meta = checkpoint.metadata
@@ -66,7 +96,25 @@ def card_metadata(checkpoint: Checkpoint, source: dict[str, Any], license: str |
         data["datasets"] = datasets
     if source.get("repo_id"):
         data["base_model"] = source["repo_id"]
+    if licence_note(source) and not license:
+        data.update(NVIDIA_LICENCE)
     return data
+
+
+def _credit(source: dict[str, Any]) -> str:
+    """Who made the weights this model comes from, and the licence they carry."""
+    known = family(str(source.get("format", "")))
+    kind = known.label if known else "GAN studio"
+    if source.get("format") in (None, "gan-studio"):
+        text = f"The weights come from [{source['repo_id']}]({source.get('url') or ''}), a {kind} checkpoint."
+    else:
+        text = (f"GAN studio converted this model from [{source['repo_id']}]({source.get('url') or ''}), a {kind} "
+                f"checkpoint (`{source.get('weights', '?')}`): same weights, GAN studio's own format.")  # fmt: skip
+    licence = source.get("license")
+    text += f" Its model card states the licence `{licence}`." if licence else " Its model card states no licence."
+    if licence_note(source):
+        text += f" **The weights are under the {licence_note(source)}.**"
+    return text
 
 
 def _yaml(data: dict[str, Any]) -> str:
@@ -134,6 +182,8 @@ def model_card(
     if source.get("repo_id"):
         base = f"[{source['repo_id']}]({source.get('url') or ''})"
         parts.append(f"It derives from {base} (commit `{source.get('revision')}`).")
+        parts.append("\n## Source and licence\n")
+        parts.append(_credit(source))
     if app_space:
         parts.append(f"\n[![Open in GAN studio]({BADGE})]({model_app_link(repo_id, app_space, endpoint)})")
     if samples:

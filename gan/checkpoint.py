@@ -9,6 +9,8 @@ further. `config.json` looks like::
 
 Loading is strict: every tensor name and shape must match the architecture the
 config describes, so a wrong or truncated file fails loudly with CheckpointError.
+The model a config describes is measured first (gan.models.budget, on the meta
+device): a config asking for an absurd network is refused before anything is built.
 """
 
 from __future__ import annotations
@@ -24,14 +26,14 @@ from safetensors.torch import load_file, save_file
 from torch import nn
 
 from gan.errors import CheckpointError, InvalidInputError
-from gan.models import build_discriminator, build_generator, get_architecture
+from gan.models import budget, build_discriminator, build_generator, get_architecture
 
 FORMAT = "gan-studio/1"
 CONFIG_NAME = "config.json"
 WEIGHTS_NAME = "model.safetensors"
 DISCRIMINATOR_DIR = "discriminator"
 MAX_CONFIG_BYTES = 1 << 20  # a config.json larger than 1 MiB is not a config
-MAX_WEIGHTS_BYTES = 4 << 30  # 4 GiB: far above any model this studio trains
+MAX_WEIGHTS_BYTES = budget.MAX_NETWORK_BYTES  # one network within the parameter budget, in float32
 
 
 @dataclass
@@ -109,7 +111,7 @@ def load_state_dict_strict(module: nn.Module, weights_path: Path) -> None:
     if not weights_path.is_file():
         raise CheckpointError(f"missing weights file {weights_path}")
     if weights_path.stat().st_size > MAX_WEIGHTS_BYTES:
-        raise CheckpointError(f"{weights_path} is larger than {MAX_WEIGHTS_BYTES >> 30} GiB; refusing to load it")
+        raise CheckpointError(f"{weights_path} is larger than {MAX_WEIGHTS_BYTES >> 20} MB; refusing to load it")
     try:
         state = load_file(str(weights_path), device="cpu")
     except (SafetensorError, OSError, ValueError) as error:
@@ -139,7 +141,10 @@ def load_checkpoint(folder: str | Path, with_discriminator: bool = False) -> Che
     if not folder.is_dir():
         raise CheckpointError(f"checkpoint folder {folder} does not exist")
     architecture, config, metadata = read_config(folder)
-    generator = build_generator(architecture, config)
+    try:
+        generator = build_generator(architecture, config, initialise=False)  # measured first: see gan.models.budget
+    except InvalidInputError as error:
+        raise CheckpointError(f"{folder / CONFIG_NAME}: {error}") from error
     load_state_dict_strict(generator, folder / WEIGHTS_NAME)
     generator.eval().requires_grad_(False)
     discriminator = None
@@ -147,7 +152,10 @@ def load_checkpoint(folder: str | Path, with_discriminator: bool = False) -> Che
         d_architecture, d_config, _ = read_config(folder / DISCRIMINATOR_DIR)
         if (d_architecture, d_config) != (architecture, config):
             raise CheckpointError(f"{folder}: the discriminator's config differs from the generator's")
-        discriminator = build_discriminator(architecture, config)
+        try:
+            discriminator = build_discriminator(architecture, config)
+        except InvalidInputError as error:
+            raise CheckpointError(f"{folder / DISCRIMINATOR_DIR / CONFIG_NAME}: {error}") from error
         load_state_dict_strict(discriminator, folder / DISCRIMINATOR_DIR / WEIGHTS_NAME)
         discriminator.eval()
     return Checkpoint(architecture, config, generator, discriminator, metadata, source=str(folder))

@@ -29,6 +29,9 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--count", type=int, default=GenerateConfig.count, help="number of images")
     gen.add_argument("--seeds", default=None, help="explicit seeds, e.g. '0,5,10-12' (overrides --seed/--count)")
     gen.add_argument("--truncation", type=float, default=GenerateConfig.truncation, help="psi in [0, 1]")
+    gen.add_argument(
+        "--size", type=int, default=GenerateConfig.size, help="image side in px, area-downsampled; 0 = the model's own"
+    )
     gen.add_argument("--out", default="generated", help="output folder")
     gen.add_argument("--grid", action="store_true", help="also write all images as one grid.png")
     gen.add_argument("--interpolate", action="store_true", help="write a latent walk through the seeds as GIF")
@@ -161,11 +164,11 @@ def run_generate(args: argparse.Namespace) -> int:
 
     from gan.checkpoint import load_checkpoint
     from gan.images import make_grid, save_gif, save_png, to_pil
-    from gan.sampling import interpolate, latents_for_seeds, render, truncate
+    from gan.sampling import interpolate, latents_for_seeds, render
     from gan.zoo import resolve_model
 
     seeds = parse_seed_list(args.seeds) if args.seeds else GenerateConfig(args.seed, args.count, args.truncation).seeds
-    GenerateConfig(seeds[0], 1, args.truncation)  # validates truncation with the same message as the app
+    GenerateConfig(seeds[0], 1, args.truncation, size=args.size)  # validates with the same messages as the app
     if args.batch_size < 1:
         raise GanError(f"--batch-size must be at least 1, got {args.batch_size}")
     checkpoint = load_checkpoint(resolve_model(args.model))
@@ -174,10 +177,11 @@ def run_generate(args: argparse.Namespace) -> int:
     out.mkdir(parents=True, exist_ok=True)
 
     with tqdm(total=len(seeds), desc="generate", unit="img", disable=len(seeds) < 64) as bar:
-        latents = truncate(latents_for_seeds(seeds, checkpoint.generator.latent_dim), args.truncation)
+        latents = latents_for_seeds(seeds, checkpoint.generator.latent_dim)
         images = render(
-            checkpoint.generator, latents, args.device, args.batch_size, lambda done, _t: bar.update(done - bar.n)
-        )
+            checkpoint.generator, latents, args.device, args.batch_size, lambda done, _t: bar.update(done - bar.n),
+            truncation=args.truncation, size=args.size,
+        )  # fmt: skip
     for seed, image in zip(seeds, to_pil(images), strict=True):
         meta = {"seed": seed, "model": model_name, "truncation": args.truncation}
         save_png(image, out / f"{model_name}_seed{seed:010d}_psi{args.truncation:g}.png", meta)
@@ -189,7 +193,9 @@ def run_generate(args: argparse.Namespace) -> int:
     print(f"wrote {len(seeds)} images to {out}/")
 
     if args.interpolate:
-        walk = InterpolateConfig(tuple(seeds), args.steps, args.method, args.truncation, loop=not args.no_loop)
+        walk = InterpolateConfig(
+            tuple(seeds), args.steps, args.method, args.truncation, loop=not args.no_loop, size=args.size
+        )
         with tqdm(total=walk.frame_count, desc="interpolate", unit="frame") as bar:
             frames = interpolate(
                 checkpoint.generator, walk, args.device, args.batch_size, lambda done, _t: bar.update(done - bar.n)
@@ -201,14 +207,18 @@ def run_generate(args: argparse.Namespace) -> int:
 
 
 def run_train(args: argparse.Namespace, argv: Sequence[str] | None) -> int:
-    from gan.checkpoint import load_checkpoint
+    from gan.checkpoint import load_checkpoint, read_config
     from gan.data import BUILTIN_DATASETS, load_builtin, load_image_folder
-    from gan.models import get_architecture
+    from gan.models import get_architecture, trainable
     from gan.train import RunState
     from gan.zoo import resolve_model
 
     out = Path(args.out)
     resume = RunState.load(out) if args.resume else None
+    if args.init:  # say why a family cannot be fine-tuned before loading it or any data
+        reason = trainable(read_config(resolve_model(args.init))[0])
+        if reason:
+            raise GanError(reason)
     init = load_checkpoint(resolve_model(args.init), with_discriminator=True) if args.init else None
     if resume is not None:
         architecture, model_config = resume.architecture, resume.model_config
@@ -303,14 +313,21 @@ def _train_and_save(args, argv, data, model_config, config, device, rank, archit
 
 
 def run_info(args: argparse.Namespace) -> int:
+    from gan.card import provenance
     from gan.checkpoint import load_checkpoint
+    from gan.models import trainable
     from gan.zoo import resolve_model
 
-    checkpoint = load_checkpoint(resolve_model(args.model))
+    folder = resolve_model(args.model)
+    checkpoint = load_checkpoint(folder)
     print(f"{checkpoint.source}: {checkpoint.describe()}")
     for key in ("command", "steps", "seconds", "dataset_size"):
         if key in checkpoint.metadata:
             print(f"  {key}: {checkpoint.metadata[key]}")
+    for line in provenance(folder):
+        print(f"  {line}")
+    reason = trainable(checkpoint.architecture)
+    print(f"  fine-tuning: {reason or 'yes (python -m gan train --init ...)'}")
     return 0
 
 

@@ -16,6 +16,7 @@ from gan.errors import InvalidInputError
 MAX_SEED = 2**32 - 1  # seeds are unsigned 32-bit, like most GAN tools
 MAX_IMAGES_PER_REQUEST = 256  # one generate call; larger asks are refused, not truncated
 MAX_INTERPOLATION_FRAMES = 240  # frames of one interpolation GIF, all segments together
+MAX_DISPLAY_SIZE = 1024  # the largest `size` images may be asked at; models make up to 1024 px
 
 
 def _check_power_of_two(name: str, value: int, low: int, high: int) -> None:
@@ -95,9 +96,11 @@ class GenerateConfig:
     count: int = 16  # number of images
     truncation: float = 1.0  # psi in [0, 1]: 1 = no truncation, 0 = the mean image
     grid_columns: int = 0  # 0 = choose a near-square grid
+    size: int = 0  # 0 = native; else the images' side in px, area-downsampled (never enlarged)
 
     def __post_init__(self) -> None:
         validate_seed(self.seed)
+        validate_size(self.size)
         if not isinstance(self.count, int) or not 1 <= self.count <= MAX_IMAGES_PER_REQUEST:
             raise InvalidInputError(f"count must be from 1 to {MAX_IMAGES_PER_REQUEST}, got {self.count!r}")
         if self.seed + self.count - 1 > MAX_SEED:
@@ -123,8 +126,10 @@ class InterpolateConfig:
     truncation: float = 1.0
     loop: bool = True  # return to the first seed, for a seamless GIF
     frame_ms: int = 80  # GIF frame duration
+    size: int = 0  # 0 = native; else the frames' side in px, area-downsampled (never enlarged)
 
     def __post_init__(self) -> None:
+        validate_size(self.size)
         if len(self.seeds) < 2:
             raise InvalidInputError(f"interpolation needs at least two seeds, got {len(self.seeds)}")
         for seed in self.seeds:
@@ -152,6 +157,12 @@ def validate_seed(seed: object) -> int:
     if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:
         raise InvalidInputError(f"seed must be an integer from 0 to {MAX_SEED}, got {seed!r}")
     return seed
+
+
+def validate_size(size: object) -> int:
+    if isinstance(size, bool) or not isinstance(size, int) or not (size == 0 or 8 <= size <= MAX_DISPLAY_SIZE):
+        raise InvalidInputError(f"size must be 0 (native) or from 8 to {MAX_DISPLAY_SIZE} px, got {size!r}")
+    return size
 
 
 def validate_truncation(psi: object) -> float:

@@ -3,12 +3,12 @@
 - `pull` loads a generator from a repo id (`owner/name`, optionally `@revision`), a
   `https://huggingface.co/...` URL or a local folder, and leaves a GAN studio
   checkpoint folder (config.json + model.safetensors [+ discriminator/]) that the
-  rest of the package loads with `gan.checkpoint.load_checkpoint`. Formats:
-  GAN studio's own, and the HugGAN sprint's DCGAN (`pytorch_model.bin` or
-  `model.safetensors` with `model.0.weight` ... `model.12.weight`), converted on the
-  way. lightweight-gan checkpoints, StyleGAN `.pkl` files and any pickle that
-  needs code execution to load are refused with a message saying why.
-- `browse` lists community GAN checkpoints (`HfApi.list_models` by tag).
+  rest of the package loads with `gan.checkpoint.load_checkpoint`. What it can read
+  (GAN studio's own format, lightweight-gan, StyleGAN2-ADA network pickles, HugGAN
+  FastGAN and DCGAN) and how is gan.formats' business: this module lists a repo's
+  files, downloads what the reader asks for within its size limit, and installs the
+  result. No pickle is ever unpickled with code execution allowed.
+- `browse` lists community GAN checkpoints (`HfApi.list_models` by tag or library).
 - `push` uploads a checkpoint with a model card (see `gan.card`).
 - `publish_space` creates or updates a Space from a staged folder (see `gan.deploy`).
 
@@ -25,11 +25,11 @@ import contextlib
 import hashlib
 import json
 import os
-import pickle
 import re
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -38,27 +38,14 @@ from urllib.parse import unquote, urlsplit
 import torch
 
 from gan.card import DEFAULT_SPACE, SOURCE_NAME, read_source, write_bundle
-from gan.checkpoint import (
-    CONFIG_NAME,
-    DISCRIMINATOR_DIR,
-    FORMAT,
-    MAX_CONFIG_BYTES,
-    WEIGHTS_NAME,
-    Checkpoint,
-    load_checkpoint,
-    save_checkpoint,
-)
+from gan.checkpoint import CONFIG_NAME, FORMAT, MAX_CONFIG_BYTES, WEIGHTS_NAME, Checkpoint, load_checkpoint
 from gan.errors import CheckpointError, HubError, HubUnreachableError, InvalidInputError
-from gan.models import build_generator
-from gan.models.huggan_dcgan import HugGANDCGANConfig, looks_like_huggan_dcgan
+from gan.formats import BROWSE_FILTERS, FAMILIES, family, read_checkpoint
 from gan.sampling import latents_for_seeds
 
 MAX_PULL_BYTES = 1 << 30  # one file above 1 GiB is far beyond any GAN this studio can run
-DEFAULT_FILTERS = ("gan", "huggan", "dcgan")  # Hub tags that mark community GAN checkpoints
+DEFAULT_FILTERS = BROWSE_FILTERS  # Hub tags and libraries that mark the community checkpoints gan.formats reads
 HUB_HOSTS = {"huggingface.co", "www.huggingface.co", "hf.co"}
-TORCH_PICKLES = (".bin", ".pt", ".pth", ".ckpt")  # loaded only with torch.load(weights_only=True)
-LIGHTWEIGHT_GAN_CONFIG_KEYS = {"attn_res_layers", "freq_chan_attn", "fmap_inverse_coef", "disc_output_size"}
-HUGGAN_CONFIG_KEYS = {"num_channels": "channels", "latent_dim": "latent_dim", "hidden_size": "hidden_size"}
 REPO_ID = re.compile(r"^(?:[A-Za-z0-9][\w.-]{0,95}/)?[A-Za-z0-9][\w.-]{0,95}$")
 MB = 1 << 20
 
@@ -245,150 +232,6 @@ def _local_files(folder: Path, max_bytes: int) -> _Files:
     return _Files(str(folder), sizes, {}, lambda name: folder / name, max_bytes)
 
 
-# -- formats ---------------------------------------------------------------------------------------
-
-
-@dataclass
-class _Loaded:
-    """A generator read from some format, before it is written as a GAN studio folder."""
-
-    format: str  # "gan-studio" or "huggan-dcgan"
-    weights: str  # the file it came from
-
-
-def _read_json(files: _Files, name: str) -> dict[str, Any]:
-    path = files.fetch(name, limit=MAX_CONFIG_BYTES)
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise HubError(f"{files.label}: {name} is not valid JSON ({error})") from error
-    if not isinstance(data, dict):
-        raise HubError(f"{files.label}: {name} is not a JSON object")
-    return data
-
-
-def _refuse_lightweight_gan(label: str, what: str) -> HubError:
-    return HubError(
-        f"{label}: {what} is a lightweight-gan checkpoint (lucidrains / HugGAN lightweight-gan). GAN studio has no "
-        "faithful implementation of its generator (skip-layer excitation, global context, its own upsampling), "
-        "so it refuses it rather than load it wrongly. Supported: GAN studio checkpoints and HugGAN DCGAN."
-    )
-
-
-def _pick_weights(files: _Files) -> str:
-    """The generator's weights file, or a HubError naming what is there instead."""
-    names = sorted(files.sizes)
-    top = [n for n in names if "/" not in n]
-    for preferred in (WEIGHTS_NAME, "pytorch_model.bin"):
-        if preferred in top:
-            return preferred
-    pickles = [n for n in names if n.endswith(TORCH_PICKLES) and not n.startswith(".")]
-    if pickles:  # e.g. lucidrains' models/<name>/model_<step>.pt: the latest step is the last in name order
-        return max(pickles, key=lambda n: ("/" not in n, [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", n)]))
-    stylegan = [n for n in names if n.endswith(".pkl")]
-    if stylegan:
-        raise HubError(
-            f"{files.label}: {stylegan[0]} is a Python pickle (the NVlabs StyleGAN format). Unpickling it runs "
-            "code stored in the file, and rebuilding the network needs NVlabs' own source code, so GAN studio "
-            "refuses it. A safetensors export of the generator could be loaded instead."
-        )
-    shown = ", ".join(n for n in names if n != ".gitattributes") or "nothing"
-    raise HubError(
-        f"{files.label} holds no generator weights GAN studio can read (found: {shown[:200]}). "
-        f"Expected {CONFIG_NAME} + {WEIGHTS_NAME}, or a HugGAN pytorch_model.bin."
-    )
-
-
-def _load_state(files: _Files, name: str) -> dict[str, torch.Tensor]:
-    """Tensors of a safetensors file, or of a torch pickle loaded WITHOUT running code."""
-    path = files.fetch(name)
-    if name.endswith(".safetensors"):
-        from safetensors import SafetensorError
-        from safetensors.torch import load_file
-
-        try:
-            return load_file(str(path), device="cpu")
-        except (SafetensorError, OSError, ValueError) as error:
-            raise HubError(f"{files.label}: {name} is not a readable safetensors file ({error})") from error
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True, mmap=False)
-    except pickle.UnpicklingError as error:
-        if "Unsupported global" in str(error):  # it names a class or function: unpickling would run code
-            raise HubError(
-                f"{files.label}: {name} is a pickle that needs code execution to load: it stores Python objects, "
-                "not only tensors, and unpickling it would run code from the file. GAN studio loads pickles only "
-                "with torch.load(weights_only=True); ask the author for a safetensors export."
-            ) from error
-        raise HubError(f"{files.label}: {name} is not a readable PyTorch checkpoint ({error})") from error
-    except Exception as error:  # untrusted bytes: torch.load fails on them in many ways (KeyError, EOFError...)
-        raise HubError(f"{files.label}: {name} is not a readable PyTorch checkpoint ({error})") from error
-    if isinstance(state, dict) and "GAN" in state:
-        raise _refuse_lightweight_gan(files.label, name)
-    if isinstance(state, dict) and isinstance(state.get("state_dict"), dict):
-        state = state["state_dict"]
-    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
-        raise HubError(f"{files.label}: {name} is not a plain state dict of tensors")
-    return state
-
-
-def _check_state(module: torch.nn.Module, state: dict[str, torch.Tensor], label: str) -> None:
-    expected = module.state_dict()
-    missing, unexpected = sorted(set(expected) - set(state)), sorted(set(state) - set(expected))
-    if missing or unexpected:
-        raise HubError(f"{label}: the weights do not match the architecture: {len(missing)} missing tensors "
-                       f"{missing[:3]}, {len(unexpected)} unexpected {unexpected[:3]}")  # fmt: skip
-    for key, tensor in state.items():
-        if tensor.shape != expected[key].shape:
-            raise HubError(f"{label}: tensor {key} has shape {tuple(tensor.shape)}, "
-                           f"the config needs {tuple(expected[key].shape)}")  # fmt: skip
-
-
-def _read_checkpoint(files: _Files, stage: Path, origin: dict[str, Any]) -> _Loaded:
-    """Detect the format, fetch only what it needs, and write a GAN studio folder in `stage`."""
-    config = _read_json(files, CONFIG_NAME) if CONFIG_NAME in files.sizes else {}
-    if LIGHTWEIGHT_GAN_CONFIG_KEYS & set(config):
-        raise _refuse_lightweight_gan(files.label, CONFIG_NAME)
-    weights = _pick_weights(files)
-
-    if config.get("format") == FORMAT:  # our own: copy the files, then load strictly to validate them
-        if weights != WEIGHTS_NAME:
-            raise HubError(f"{files.label}: {CONFIG_NAME} is a GAN studio config, but there is no {WEIGHTS_NAME}")
-        shutil.copyfile(files.fetch(CONFIG_NAME, limit=MAX_CONFIG_BYTES), stage / CONFIG_NAME)
-        shutil.copyfile(files.fetch(WEIGHTS_NAME), stage / WEIGHTS_NAME)
-        d_config, d_weights = f"{DISCRIMINATOR_DIR}/{CONFIG_NAME}", f"{DISCRIMINATOR_DIR}/{WEIGHTS_NAME}"
-        if d_config in files.sizes and d_weights in files.sizes:
-            (stage / DISCRIMINATOR_DIR).mkdir()
-            shutil.copyfile(files.fetch(d_config, limit=MAX_CONFIG_BYTES), stage / d_config)
-            shutil.copyfile(files.fetch(d_weights), stage / d_weights)
-        return _Loaded("gan-studio", WEIGHTS_NAME)
-
-    state = _load_state(files, weights)
-    keys = set(state)
-    if any(key.startswith(("G.", "GE.")) for key in keys):
-        raise _refuse_lightweight_gan(files.label, weights)
-    if not looks_like_huggan_dcgan(keys):
-        shown = ", ".join(sorted(keys)[:4])
-        raise HubError(f"{files.label}: {weights} holds tensors GAN studio does not recognise ({shown}, ...): "
-                       "it is neither a GAN studio nor a HugGAN DCGAN generator")  # fmt: skip
-    try:
-        model_config = HugGANDCGANConfig.from_state_dict(state)
-    except InvalidInputError as error:
-        raise HubError(f"{files.label}: {weights}: {error}") from error
-    for theirs, ours in HUGGAN_CONFIG_KEYS.items():  # a config.json, when present, must agree with the weights
-        if theirs in config and config[theirs] != getattr(model_config, ours):
-            raise HubError(f"{files.label}: {CONFIG_NAME} does not match the weights: it says {theirs}="
-                           f"{config[theirs]!r}, the weights have {getattr(model_config, ours)}")  # fmt: skip
-    generator = build_generator("huggan_dcgan", model_config)
-    for key, tensor in generator.state_dict().items():  # very old BatchNorm checkpoints lack the step counter
-        if key.endswith("num_batches_tracked") and key not in state:
-            state[key] = torch.zeros_like(tensor)
-    _check_state(generator, state, files.label)
-    generator.load_state_dict(state, strict=True)
-    metadata = {"converted_from": f"huggan-dcgan ({weights})", **{k: v for k, v in origin.items() if v}}
-    save_checkpoint(stage, "huggan_dcgan", model_config, generator.eval(), metadata=metadata)
-    return _Loaded("huggan-dcgan", weights)
-
-
 # -- pull ------------------------------------------------------------------------------------------
 
 
@@ -398,7 +241,7 @@ class PullResult:
 
     name: str  # how the app lists it: owner/name[@revision], or the folder's name
     folder: Path  # a GAN studio checkpoint folder: load it with gan.checkpoint.load_checkpoint
-    format: str  # "gan-studio" or "huggan-dcgan"
+    format: str  # the gan.formats family: "gan-studio", "lightweight-gan", "stylegan2-ada", "huggan-fastgan"...
     weights: str  # the file the generator came from
     architecture: str
     resolution: int
@@ -414,20 +257,32 @@ class PullResult:
     downloaded: list[str] = field(default_factory=list)
     private: bool | None = None  # a Hub repo's visibility (None for a local folder, or unknown offline)
     offline_reason: str | None = None  # set when the Hub was unreachable and an earlier pull's copy was used
+    notes: dict[str, Any] = field(default_factory=dict)  # what the reader recorded: version, licence_note...
+
+    @property
+    def licence_note(self) -> str | None:
+        """A licence that binds the weights whatever the repo's card says (NVIDIA's, for StyleGAN pickles)."""
+        note = self.notes.get("licence_note")
+        return note if isinstance(note, str) else None
 
     def describe(self) -> list[str]:
         """Lines for a person: what was loaded, from where, under which licence."""
         origin = f"{self.url} (commit {self.revision[:12]})" if self.url and self.revision else str(self.folder)
-        fmt = {"gan-studio": "GAN studio (safetensors)", "huggan-dcgan": "HugGAN sprint DCGAN, converted"}
+        known = family(self.format)
+        fmt = "GAN studio (safetensors)" if self.format == "gan-studio" else (
+            f"{known.label if known else self.format}, converted")  # fmt: skip
+        version = self.notes.get("version")
+        version = f" ({'HugGAN layout' if version == 'huggan' else f'release {version}'})" if version else ""
         colour = "RGB" if self.channels == 3 else "greyscale"
         offline = [f"offline: {self.offline_reason}; using the copy pulled earlier"] if self.offline_reason else []
         return [
             *offline,
             f"source: {origin}",
-            f"format: {fmt.get(self.format, self.format)} from {self.weights}",
+            f"format: {fmt} from {self.weights}{version}",
             f"architecture: {self.architecture}, {self.resolution}x{self.resolution} {colour}, "
             f"latent {self.latent_dim}, {self.parameters / 1e6:.2f}M parameters",
             f"license: {self.license or 'not stated in the model card'}",
+            *([f"weights licence: {self.licence_note}"] if self.licence_note else []),
             "discriminator: included (can be fine-tuned further)" if self.has_discriminator else "discriminator: none",
         ]
 
@@ -507,9 +362,13 @@ def pull(
         target.parent.mkdir(parents=True, exist_ok=True)
         stage = Path(tempfile.mkdtemp(prefix=".pull-", dir=target.parent))
         try:
-            loaded = _read_checkpoint(files, stage, origin)
-            fmt, weights = loaded.format, loaded.weights
-            (stage / SOURCE_NAME).write_text(json.dumps({**origin, "format": fmt, "weights": weights}, indent=2))
+            try:
+                loaded = read_checkpoint(files, stage, origin)
+            except CheckpointError as error:
+                raise HubError(str(error)) from error
+            fmt, weights = loaded.family, loaded.weights
+            record = {**origin, "format": fmt, "weights": weights, "notes": loaded.notes}
+            (stage / SOURCE_NAME).write_text(json.dumps(record, indent=2))
             _validate(stage, files.label)
             _install(stage, target, replace)
         finally:
@@ -549,6 +408,7 @@ def _pull_result(
         downloaded=downloaded,
         private=private,
         offline_reason=offline_reason,
+        notes=recorded.get("notes") if isinstance(recorded.get("notes"), dict) else {},
     )
 
 
@@ -635,22 +495,40 @@ class HubModel:
     def label(self) -> str:
         return f"{self.repo_id}  ·  {self.downloads} downloads"
 
+    @property
+    def family(self) -> str | None:
+        """The gan.formats family its tags (and name) point to: a guess until it is pulled. None: none, or refused."""
+        tags, name = set(self.tags), self.repo_id.lower()
+        if "stylegan3" in tags and "stylegan2" not in tags:
+            return None  # recognised on pull, and refused
+        scores = [(len(tags & set(f.hub_filters)) + any(t in name for t in f.hub_filters), -i, f.name)
+                  for i, f in enumerate(FAMILIES)]  # fmt: skip
+        best = max(scores)
+        return best[2] if best[0] > 0 else None
+
 
 def browse(
     search: str = "", filters: tuple[str, ...] = DEFAULT_FILTERS, limit: int = 50, token: str | None = None
 ) -> list[HubModel]:
-    """Community GAN checkpoints: models tagged with any of `filters` (and matching `search`), most downloaded first."""
+    """Community GAN checkpoints: models tagged with any of `filters` (and matching `search`), most downloaded first.
+
+    A filter is a tag or a library name, as the Hub's own filter takes it; the default covers every family
+    gan.formats reads. The Hub ANDs filters, so each is asked for separately (in parallel) and merged.
+    """
     from huggingface_hub import HfApi
 
     if not 1 <= limit <= 500:
         raise InvalidInputError(f"limit must be from 1 to 500, got {limit!r}")
     api = HfApi(token=token or False)
+
+    def one(tag: str) -> list[Any]:
+        return list(api.list_models(filter=tag, search=search.strip() or None, sort="downloads", limit=limit,
+                                    token=token or False))  # fmt: skip
+
     found: dict[str, HubModel] = {}
-    with _hub_errors("listing GAN checkpoints", token=token):
-        for tag in filters:  # the Hub ANDs filters: ask once per tag and merge
-            for model in api.list_models(
-                filter=tag, search=search.strip() or None, sort="downloads", limit=limit, token=token or False
-            ):
+    with _hub_errors("listing GAN checkpoints", token=token), ThreadPoolExecutor(max_workers=4) as pool:
+        for models in pool.map(one, filters):
+            for model in models:
                 found.setdefault(
                     model.id, HubModel(model.id, model.downloads or 0, model.likes or 0, tuple(model.tags or ()))
                 )

@@ -84,3 +84,45 @@ class RunsCode:
 
     def __reduce__(self):
         return (exec, (f"open({str(self.marker)!r}, 'w').write('ran')",))
+
+
+# -- other projects' checkpoints, made by their own code (see tests/data/formats/README.md) ---------------
+
+FORMATS_DATA = Path(__file__).resolve().parent / "data" / "formats"
+
+
+def fixture_bytes(name: str) -> bytes:
+    return (FORMATS_DATA / name).read_bytes()
+
+
+def lucidrains_files(variant: str = "1.2.1", run: str = "default") -> dict[str, bytes]:
+    """A lightweight-gan run folder as lucidrains' Trainer leaves it: models/<run>/model_<step>.pt + .config.json."""
+    return {
+        f"models/{run}/model_3.pt": fixture_bytes(f"lightweight_gan_{variant}_model_3.pt"),
+        f"models/{run}/.config.json": fixture_bytes(f"lightweight_gan_{variant}.config.json"),
+        "README.md": card("mit", ("lightweight-gan", "gan")),
+    }
+
+
+def huggingnft_files() -> dict[str, bytes]:
+    """What the HugGAN mixin pushed for huggingnft models: model.pt + config.json of LightweightGAN arguments."""
+    return {
+        "model.pt": fixture_bytes("lightweight_gan_huggan_model.pt"),
+        "config.json": fixture_bytes("lightweight_gan_huggan_config.json"),
+        "README.md": card("mit", ("huggingnft", "nft", "huggan", "gan")),
+    }
+
+
+def fastgan_files() -> dict[str, bytes]:
+    """A huggan/fastgan-few-shot-* repo: a bare generator state dict, no config."""
+    return {
+        "pytorch_model.bin": fixture_bytes("huggan_fastgan_pytorch_model.bin"),
+        "README.md": card("mit", ("huggan", "gan")),
+    }
+
+
+def stylegan_files(pickle_name: str = "stylegan2_network-snapshot.pkl", tags=("stylegan2", "gan")) -> dict[str, bytes]:
+    return {
+        "network-snapshot-000200.pkl": fixture_bytes(pickle_name),
+        "README.md": card(None, tags),
+    }

@@ -44,7 +44,7 @@ def test_hub_tab_errors_are_messages_and_the_app_keeps_serving(hub, client, tiny
     hub.add_repo("alice/private", folder_files(tiny_checkpoint), private=True)
     for source, message in [
         ("nobody/nothing", "repo nobody/nothing was not found"),
-        ("nvlabs/stylegan", "is a Python pickle"),
+        ("nvlabs/stylegan", "network.pkl is not a readable network pickle"),
         ("alice/private", "is private: log in"),
         (str(tiny_checkpoint), "is not a repo id"),  # the app never reads the server's own folders
     ]:

@@ -148,14 +148,7 @@ def test_a_huggan_safetensors_repo_with_a_config_loads_and_a_contradicting_confi
         pull("someone/dcgan-lies")
 
 
-# -- refused formats ----------------------------------------------------------------------------
-
-
-def test_stylegan_pickles_are_refused_without_being_downloaded(hub):
-    hub.add_repo("nvlabs/stylegan-ffhq", {"stylegan2-ffhq-1024x1024.pkl": b"\x80\x04fake pickle", "README.md": card()})
-    with pytest.raises(HubError, match=r"stylegan2-ffhq-1024x1024\.pkl is a Python pickle .*runs code"):
-        pull("nvlabs/stylegan-ffhq")
-    assert hub.downloaded("nvlabs/stylegan-ffhq") == []
+# -- refused pickles ----------------------------------------------------------------------------
 
 
 def test_a_pickle_that_needs_code_execution_is_refused_and_its_code_never_runs(hub, tmp_path):
@@ -164,21 +157,6 @@ def test_a_pickle_that_needs_code_execution_is_refused_and_its_code_never_runs(h
     with pytest.raises(HubError, match="needs code execution to load"):
         pull("evil/gan")
     assert not marker.exists()
-
-
-@pytest.mark.parametrize("layout", ["lucidrains", "huggan"])
-def test_lightweight_gan_checkpoints_are_refused_by_name(hub, layout):
-    state = {"G.initial_conv.0.weight": torch.zeros(2), "GE.initial_conv.0.weight": torch.zeros(2)}
-    if layout == "lucidrains":  # models/<name>/model_<step>.pt holding {"GAN": state_dict, "version": ...}
-        files = {f"models/default/model_{n}.pt": torch_bytes({"GAN": state, "version": "1.2"}) for n in (2, 10)}
-    else:  # the sprint's lightweight-gan: pytorch_model.bin + config.json of LightweightGAN arguments
-        config = {"image_size": 256, "latent_dim": 256, "attn_res_layers": [32], "freq_chan_attn": False}
-        files = {"pytorch_model.bin": torch_bytes(state), "config.json": json.dumps(config).encode()}
-    hub.add_repo(f"fans/lightweight-{layout}", files)
-    with pytest.raises(HubError, match=r"lightweight-gan checkpoint .*refuses it"):
-        pull(f"fans/lightweight-{layout}")
-    if layout == "huggan":  # recognised from its config: the weights were never fetched
-        assert hub.downloaded("fans/lightweight-huggan") == ["config.json"]
 
 
 # -- bad input ----------------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from gan.config import DCGANConfig
+from gan.config import DCGANConfig, FastGANConfig
 from gan.errors import CheckpointError
 from gan.models import build_discriminator, build_generator, get_architecture
 
@@ -20,3 +20,32 @@ def test_generator_and_discriminator_shapes(resolution, channels):
 def test_unknown_architecture_is_a_checkpoint_error():
     with pytest.raises(CheckpointError, match="unknown architecture 'stylegan9'"):
         get_architecture("stylegan9")
+
+
+def test_every_network_is_measured_on_the_meta_device_and_huge_ones_are_refused():
+    from gan.errors import InvalidInputError
+    from gan.models import budget
+    from gan.models.huggan_fastgan import HugGANFastGANConfig
+    from gan.models.lightweight_gan import LightweightGANConfig
+    from gan.models.stylegan2 import StyleGAN2Config
+
+    published = {  # the published families' usual shapes are within budget
+        "stylegan2": StyleGAN2Config(resolution=1024),
+        "huggan_fastgan": HugGANFastGANConfig(),
+        "lightweight_gan": LightweightGANConfig(resolution=1024, attn_res_layers=(32,)),
+    }
+    for name, config in published.items():
+        cost = budget.check(get_architecture(name).generator_class, config)
+        assert 1e6 < cost.parameters < budget.MAX_PARAMETERS and cost.peak_activation_bytes > 0
+        assert 1 <= cost.images_per_batch(64) <= 64
+    assert budget.check(get_architecture("stylegan2").generator_class, published["stylegan2"]).images_per_batch(64) < 64
+    with pytest.raises(InvalidInputError, match=r"would have 2\.7B parameters, above the budget of 100\.0M"):
+        build_generator("fastgan", FastGANConfig(resolution=256, width=4096, max_width=4096))
+    with pytest.raises(InvalidInputError, match=r"discriminator would have .* above the budget"):
+        build_discriminator("dcgan", DCGANConfig(resolution=256, width=4096, max_width=4096))
+
+
+@pytest.mark.parametrize("name", ["stylegan2", "lightweight_gan", "huggan_fastgan"])
+def test_community_generators_have_no_discriminator_to_build(name):
+    with pytest.raises(CheckpointError, match="can be sampled but not fine-tuned here"):
+        build_discriminator(name, get_architecture(name).config_class())

@@ -1,3 +1,4 @@
+import pytest
 import torch
 
 from gan.checkpoint import load_checkpoint
@@ -63,3 +64,37 @@ def test_render_reports_progress(tiny_checkpoint):
     calls = []
     render(generator, latents_for_seeds(range(5), 8), batch_size=2, progress=lambda d, t: calls.append((d, t)))
     assert calls == [(2, 5), (4, 5), (5, 5)]
+
+
+def test_a_display_size_area_downsamples_and_never_enlarges(tiny_checkpoint):
+    import torch.nn.functional as F
+
+    from gan.errors import InvalidInputError
+
+    generator = load_checkpoint(tiny_checkpoint).generator  # 32 px
+    full = generate(generator, GenerateConfig(seed=3, count=2))
+    small = generate(generator, GenerateConfig(seed=3, count=2, size=8))
+    assert small.shape == (2, 1, 8, 8) and torch.allclose(small, F.avg_pool2d(full, 4), atol=1e-6)
+    assert torch.equal(generate(generator, GenerateConfig(seed=3, count=2, size=64)), full)
+    for size in (-1, 4, 4096, 1.5, True):
+        with pytest.raises(InvalidInputError, match="size must be 0"):
+            GenerateConfig(size=size)
+
+
+def test_generators_that_truncate_in_w_get_psi_and_others_get_scaled_latents():
+    class Recorder(torch.nn.Module):
+        latent_dim = 4
+
+        def __init__(self, in_w: bool) -> None:
+            super().__init__()
+            self.truncates_in_w, self.calls = in_w, []
+
+        def forward(self, z, truncation=None):
+            self.calls.append((z.clone(), truncation))
+            return torch.zeros(z.shape[0], 1, 8, 8)
+
+    z = torch.ones(2, 4)
+    for in_w, seen_z, seen_psi in ((True, z, 0.3), (False, z * 0.3, None)):
+        recorder = Recorder(in_w)
+        render(recorder, z, device="cpu", truncation=0.3)
+        assert torch.equal(recorder.calls[0][0], seen_z) and recorder.calls[0][1] == seen_psi
