@@ -116,6 +116,11 @@ def load_image_folder(
     return torch.stack(images), report
 
 
+def _size(count: int) -> str:
+    """A byte count as a person reads it: 25 MiB, 4 KiB."""
+    return f"{count >> 20} MiB" if count >= 1 << 20 else f"{max(1, count >> 10)} KiB"
+
+
 class _Budget:
     def __init__(self, limits: UploadLimits) -> None:
         self.limits, self.total = limits, 0
@@ -142,8 +147,11 @@ def _iter_payloads(sources, limits: UploadLimits, budget: _Budget, report: Datas
             yield from _iter_archive(path, limits, budget, report)
             continue
         size = path.stat().st_size
+        if size == 0:
+            report.skipped.append((path.name, "empty file"))
+            continue
         if size > limits.max_file_bytes:
-            report.skipped.append((path.name, f"larger than {limits.max_file_bytes >> 20} MiB"))
+            report.skipped.append((path.name, f"too large (over {_size(limits.max_file_bytes)})"))
             continue
         budget.take(size, path.name)
         yield path.name, path.read_bytes()
@@ -199,12 +207,15 @@ def _read_member(archive: Path, name: str, declared: int, limits, budget: _Budge
         report.skipped.append((name, "nested archives are not opened"))
         return None
     if declared > limits.max_file_bytes:
-        report.skipped.append((name, f"larger than {limits.max_file_bytes >> 20} MiB"))
+        report.skipped.append((name, f"too large (over {_size(limits.max_file_bytes)})"))
         return None
     with opener() as stream:
         payload = stream.read(limits.max_file_bytes + 1)  # never trust the declared size
     if len(payload) > limits.max_file_bytes:
-        report.skipped.append((name, f"larger than {limits.max_file_bytes >> 20} MiB"))
+        report.skipped.append((name, f"too large (over {_size(limits.max_file_bytes)})"))
+        return None
+    if not payload:
+        report.skipped.append((name, "empty file"))
         return None
     budget.take(len(payload), f"{archive.name}:{name}")
     return payload
@@ -227,10 +238,12 @@ def decode_image(payload: bytes, resolution: int, channels: int, limits: UploadL
             converted = _to_mode(image, "L" if channels == 1 else "RGB")
     except ImageInputError:
         raise
-    except (UnidentifiedImageError, Image.DecompressionBombError) as error:
-        raise ImageInputError(f"not a supported image ({error.__class__.__name__})") from error
+    except UnidentifiedImageError as error:
+        raise ImageInputError("not an image") from error
+    except Image.DecompressionBombError as error:
+        raise ImageInputError("too many pixels to decode safely") from error
     except (OSError, SyntaxError, ValueError, EOFError) as error:
-        raise ImageInputError(f"corrupt or truncated image: {error}") from error
+        raise ImageInputError("a damaged or truncated image") from error
     side = min(converted.size)
     left, top = (converted.width - side) // 2, (converted.height - side) // 2
     square = converted.crop((left, top, left + side, top + side))

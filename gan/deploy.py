@@ -49,6 +49,9 @@ STYLE_NETWORK = f"{DEFAULT_HUB_REPO} {DEFAULT_HUB_FILE}"  # preload_from_hub ent
 FOLDER_NAME = re.compile(r"[^A-Za-z0-9_.-]+")
 
 
+OFFERED_HARDWARE = ("cpu-basic", "cpu-upgrade", "zero-a10g", "t4-small", "t4-medium", "l4x1", "a10g-small")  # the app's
+
+
 def hardware_choices() -> tuple[str, ...]:
     """The Space hardware flavours huggingface_hub knows (cpu-basic, zero-a10g, t4-small, ...)."""
     from huggingface_hub import SpaceHardware

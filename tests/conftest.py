@@ -103,16 +103,21 @@ def random_vgg19(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def app_url(random_vgg19):
+def studio_app(random_vgg19):
     """The real app, launched once on 127.0.0.1 for the whole session, on the embedded checkpoint."""
     import app as studio
 
     demo = studio.build_app(style_weights=random_vgg19)
     demo.launch(server_name="127.0.0.1", server_port=free_port(), prevent_thread_lock=True, quiet=True, ssr_mode=False)
     try:
-        yield demo.local_url.rstrip("/")
+        yield demo
     finally:
         demo.close()
+
+
+@pytest.fixture(scope="session")
+def app_url(studio_app):
+    return studio_app.local_url.rstrip("/")
 
 
 @pytest.fixture

@@ -67,13 +67,15 @@ def test_folder_with_hostile_files_reports_every_skip(tmp_path):
     write(tmp_path / "notes.txt", b"hello")
     write(tmp_path / "truncated.png", png_bytes(Image.new("RGB", (64, 64), (1, 2, 3)))[:60])
     write(tmp_path / "tiny.png", png_bytes(Image.new("RGB", (4, 4))))
+    write(tmp_path / "empty.png", b"")
     data, report = load_image_folder([tmp_path], 16, 3, FEW)
     assert data.shape == (3, 3, 16, 16)
     reasons = dict(report.skipped)
-    assert "not a supported image" in reasons["notes.txt"]
-    assert "corrupt or truncated" in reasons["truncated.png"]
+    assert reasons["notes.txt"] == "not an image" and reasons["empty.png"] == "empty file"
+    assert "damaged or truncated" in reasons["truncated.png"]
     assert "too small" in reasons["tiny.png"]
-    assert "3 images used, 3 skipped" in report.summary()
+    assert "3 images used, 4 skipped" in report.summary()
+    assert "Error" not in report.summary()  # plain words, never an exception's class name
 
 
 def test_decompression_bombs_are_refused_before_decoding(tmp_path):
@@ -128,7 +130,7 @@ def test_tar_links_are_skipped_and_oversized_entries_refused(tmp_path):
     data, report = load_image_folder([path], 8, 1, UploadLimits(min_images=2, max_file_bytes=4000))
     reasons = dict(report.skipped)
     assert data.shape[0] == 2
-    assert "link" in reasons["link.png"] and "larger than" in reasons["big.png"]
+    assert "link" in reasons["link.png"] and reasons["big.png"] == "too large (over 3 KiB)"
 
 
 def test_total_size_limit_and_corrupt_archives(tmp_path):
