@@ -92,3 +92,28 @@ def test_the_api_lists_only_verbs_each_described_with_named_typed_parameters_and
 def test_model_description_names_the_architecture(client):
     text = client.predict(DEFAULT_MODEL, api_name="/describe_model")
     assert "dcgan 32x32, greyscale" in text
+
+
+def test_a_visitors_mistake_is_one_log_line_and_a_bug_keeps_its_traceback(client, caplog, capfd):
+    import logging
+
+    import gradio as gr
+
+    from ui.common import user_errors
+
+    caplog.set_level(logging.WARNING, logger="gan_studio")
+    with pytest.raises(AppError, match="unknown model"):
+        client.predict("no-such-model", 0, 1, 1.0, api_name="/generate")
+    lines = [record.getMessage() for record in caplog.records if record.name == "gan_studio"]
+    assert lines == ["visitor error in on_generate: unknown model 'no-such-model': pick one from the list"]
+    assert "Traceback" not in capfd.readouterr().err
+
+    @user_errors
+    def broken() -> None:
+        raise KeyError("a bug")
+
+    with pytest.raises(KeyError):  # not turned into a visitor's message: Gradio logs it with its traceback
+        broken()
+    with pytest.raises(gr.Error) as refused:
+        user_errors(lambda: (_ for _ in ()).throw(MemoryError()))()
+    assert refused.value.print_exception is False

@@ -72,3 +72,16 @@ def test_bad_input_is_a_clear_error(client, overrides, message):
     # gradio_client then raises on the status alone; the message is in the answer's body.
     answer = refused.value.response.text if isinstance(refused.value, httpx.HTTPStatusError) else str(refused.value)
     assert re.search(message, answer)
+
+
+def test_progress_counts_every_planned_pass_and_its_total_never_changes(client):
+    """A coarse pass that settles early counts as done: the total stays the planned one (200 + 3 here)."""
+    args = stylize_args(size=128, steps=3, levels=2)
+    args[11] = 200  # steps per coarse pass: more than a 64 px pass needs to settle
+    job = client.submit(*args, api_name="/stylize")
+    job.result(timeout=120)
+    # (a client that lags behind may find a preview already replaced and removed: that output is an error)
+    found = [re.search(r"step (\d+)/(\d+)", out[1]) for out in job.outputs() if isinstance(out, tuple)]
+    steps, totals = [int(m.group(1)) for m in found if m], [int(m.group(2)) for m in found if m]
+    assert totals and set(totals) == {203}
+    assert steps == sorted(steps) and steps[-1] > 200  # the fine pass counts on from the coarse pass's budget

@@ -32,7 +32,9 @@ TAB_LABELS = dict(zip(TABS, ("Generate", "Fine-tune", "Style transfer", "Hub"), 
 START_FILES = Path(tempfile.gettempdir()) / "gan-studio-start"  # what pages show before anyone clicks
 CSS = """
 .toast-message-text { white-space: pre-line; }  /* error messages keep their line breaks */
-#gallery .grid-wrap { height: auto !important; min-height: 0 !important; max-height: none !important; }  /* rows fit */
+#gallery .grid-wrap, #style-examples .grid-wrap {  /* as tall as their rows: no empty band, no inner scrolling */
+  height: auto !important; min-height: 0 !important; max-height: none !important;
+}
 @media (max-width: 640px) {
   .tab-container button { padding: 0 7px !important; }  /* all four tabs fit: no hidden overflow menu */
   #gallery .grid-container { grid-template-columns: repeat(4, minmax(0, 1fr)) !important; }  /* wrap, no scroll */

@@ -143,7 +143,7 @@ def upload_summary(files: list[str] | None) -> tuple[list[str], str]:
     parts += [f"**{archives} archive{'s' * (archives != 1)}**"] if archives else []
     other = len(paths) - len(images) - archives
     parts += [f"{other} other file{'s' * (other != 1)} (checked when training starts)"] if other else []
-    return images, " · ".join(parts) + " uploaded" if paths else ""
+    return images, ("Uploaded: " + " · ".join(parts)) if paths else ""
 
 
 @dataclass
@@ -159,9 +159,9 @@ def build_finetune_tab(studio: Studio, generate_model: gr.Dropdown) -> FinetuneT
     with gr.Row():
         with gr.Column():
             uploads = gr.File(label="Training images: image files or a zip/tar archive", file_count="multiple",
-                              height=180, elem_id="train-uploads")  # fmt: skip  # gan.data says what it skips, and why
+                              height=140, elem_id="train-uploads")  # fmt: skip  # gan.data says what it skips, and why
             upload_count = gr.Markdown(elem_id="train-count")
-            strip = gr.Gallery(show_label=False, columns=12, rows=1, height=90, allow_preview=False, object_fit="cover",
+            strip = gr.Gallery(show_label=False, columns=12, rows=1, height=72, allow_preview=False, object_fit="cover",
                                interactive=False, buttons=[], visible=False, elem_id="train-strip")  # fmt: skip
             start = gr.Dropdown(start_choices(studio.session.value), value=next(iter(FROM_SCRATCH)),
                                 label="Start from", allow_custom_value=True, elem_id="train-start")  # fmt: skip
@@ -171,8 +171,10 @@ def build_finetune_tab(studio: Studio, generate_model: gr.Dropdown) -> FinetuneT
                                          label="Resolution", elem_id="train-resolution")  # fmt: skip
                 colour = gr.Radio(list(COLOURS), value="colour", label="Images", elem_id="train-colour")
             start_note = gr.Markdown(scratch_note(next(iter(FROM_SCRATCH))), elem_id="train-start-note")
-            minutes = slider(APP.train_minutes_range, APP.train_minutes, "Time budget (minutes)", "time budget")
-            resume = gr.Checkbox(False, label="Resume my last run (same images)")
+            with gr.Row(equal_height=True):
+                minutes = slider(APP.train_minutes_range, APP.train_minutes, "Time budget (minutes)", "time budget",
+                                 scale=2)  # fmt: skip
+                resume = gr.Checkbox(False, label="Resume my last run (same images)")
             with gr.Accordion("Advanced settings", open=False):
                 steps = checked_number(gr.Number(APP.train_steps, precision=0, minimum=1, label="Step budget for "
                                                  "this run"), "step budget")  # fmt: skip

@@ -131,6 +131,7 @@ def build_style_tab(studio: Studio, networks: VGG19WeightsCache, generated_grid:
             output = gr.Image(label="Result", show_label=False, type="filepath", format="png", interactive=False,
                               height=400, elem_id="style-output")  # fmt: skip
             status = gr.Markdown(label="Status", elem_id="style-status")
+            progress = gr.Markdown(elem_id="style-progress")  # progress shows here: never over the preview
             download = gr.File(label="Download PNG", interactive=False, height=80, elem_id="style-download")
             link = gr.Textbox(label="Link to this result", placeholder="Stylise, and a link to the result appears here",
                               buttons=["copy"], interactive=False, elem_id="style-link")  # fmt: skip
@@ -183,10 +184,10 @@ def build_style_tab(studio: Studio, networks: VGG19WeightsCache, generated_grid:
         weights = networks.get()
         out, stem = fresh_output_dir(), style_stem(content or "content", config)
         yield None, status_text(notes, "starting…"), None
-        control.stop, control.running = False, True
+        control.stop, control.running, previews = False, True, []
         try:
             final = yield from stream_previews(content_image, style_images, weights, config, control, out / stem,
-                                               notes, progress)  # fmt: skip
+                                               previews, notes, progress)  # fmt: skip
         finally:
             control.running = False
         assert final.result is not None
@@ -196,24 +197,25 @@ def build_style_tab(studio: Studio, networks: VGG19WeightsCache, generated_grid:
             f"done: {final.step} steps in {final.elapsed_s:.0f} s, loss {final.losses.get('total', float('nan')):.4g}"
         )
         yield str(path), status_text(notes + final.notes, done), str(path)
+        for preview in previews:  # the page shows the finished image now
+            preview.unlink(missing_ok=True)
 
-    def stream_previews(content_image, style_images, weights, config, control, stem: Path, notes, progress):
-        """Yield each preview as it comes (a PNG beside `stem`); returns the final event. Previews are served in
-        place: one is removed only once two newer ones have replaced it, so the browser has fetched it by then."""
+    def stream_previews(content_image, style_images, weights, config, control, stem: Path, previews: list[Path],
+                        notes, progress):  # fmt: skip
+        """Yield each preview as it comes (a PNG beside `stem`, listed in `previews`); returns the final event.
+        Previews are served in place: one is removed only once two newer ones have replaced it, so the browser
+        has fetched it by then."""
         if ZERO_GPU:
             events = render_style(content_image, style_images, weights, config, control)
         else:  # share the machine: a low-priority thread that lets generate requests go first between steps
             events = iterate_in_background(lambda: studio.priority.paced(
                 render_style(content_image, style_images, weights, config, control)), name="style")  # fmt: skip
-        previews: list[Path] = []
         with contextlib.closing(events):  # leaving early (an error, a closed tab) stops the loop's thread now
             for event in events:
                 progress(
                     (event.position, event.planned_steps), desc=f"{event.size[1]}×{event.size[0]} px", unit="steps"
                 )
                 if event.result is not None:
-                    for preview in previews:
-                        preview.unlink(missing_ok=True)
                     return event
                 if event.preview is not None:
                     previews.append(save_png(to_pil(event.preview[None])[0], Path(f"{stem}_step{event.step:05d}.png")))
@@ -251,7 +253,7 @@ def build_style_tab(studio: Studio, networks: VGG19WeightsCache, generated_grid:
               "preserve_colors": preserve, "style_scale": style_scale, "levels": levels, "coarse_steps": coarse_steps,
               "init": init, "style_seed": seed}  # fmt: skip  # in on_stylize's order
     run_inputs, outputs = [*inputs.values(), control], [output, status, download]
-    lane = {"concurrency_id": "style", "show_progress_on": [status]}  # the preview stays visible, progress beside it
+    lane = {"concurrency_id": "style", "show_progress_on": [progress]}  # the preview stays visible, progress beside
     busy = {"fn": lambda: gr.update(interactive=False), "outputs": stylize_button, "queue": False,
             "api_visibility": "private"}  # fmt: skip
     idle = {"fn": lambda: availability(networks), "outputs": [unavailable, stylize_button], "queue": False,
