@@ -132,7 +132,7 @@ def test_pull_fine_tune_push_credits_the_base_model_and_reports_quality(hub, app
     # files, start, resolution, colour, minutes, steps, batch, lr_g, lr_d, loss, augment, jitter, seed, resume
     outputs = visitor.predict(uploads, "huggan/dcgan-base", 64, "colour", 0.5, 3, 4, 2e-4, 4e-4, "hinge", "", -1, 0,
                               False, api_name="/train")  # fmt: skip
-    tuned = outputs[-1]["value"]
+    tuned = outputs[-1]
     assert tuned.startswith("my-huggan_dcgan")
     message = visitor.predict(tuned, "tuned", "public", True, "inherit", ALICE, api_name="/push_model")
     assert "public, created" in message

@@ -254,8 +254,7 @@ def build_finetune_tab(studio: Studio, generate_model: gr.Dropdown) -> FinetuneT
         session.last_run = str(folder)
         done = "  \n".join([*event.notes, f"Saved as **{name}**: pick it in the Generate tab, or download it below."])
         return (preview_image(event.preview), health_markdown(event), done + "\n\n" + quality_markdown(quality),
-                gr.skip(), gr.skip(), str(zip_run(folder)), gr.Dropdown(choices=session.choices(), value=name),
-                session)  # fmt: skip
+                gr.skip(), gr.skip(), str(zip_run(folder)), name, session)  # fmt: skip
 
     def on_start(start: str, resolution: int, session: Session) -> tuple[Any, Any, str]:
         """Only what applies to the chosen start is offered: a model fixes the image size and colour."""
@@ -288,6 +287,9 @@ def build_finetune_tab(studio: Studio, generate_model: gr.Dropdown) -> FinetuneT
         api_name="train", concurrency_id="train", concurrency_limit=1,
         validator=studio.lines.validator("train", "fine-tuning runs", len(train_inputs)),
     )  # fmt: skip
+    train_event.success(lambda session: (gr.update(choices=session.choices(), value=session.recent),
+                                         gr.update(choices=start_choices(session))), studio.session,
+                        [generate_model, start], queue=False, api_visibility="private")  # fmt: skip
     stop_button.click(on_stop, control, status, api_name="stop_training", queue=False)
     cancel_button.click(on_cancel, control, status, cancels=[train_event], api_name="cancel_training", queue=False)
     uploads.change(lambda files: _strip(*upload_summary(files)), uploads, [strip, upload_count], queue=False,

@@ -66,7 +66,9 @@ def build_generate_tab(studio: Studio, first_model: str, start: Session, first: 
         model = gr.Dropdown(start.choices(), value=first_model, label="Model", scale=2, allow_custom_value=True,
                             elem_id="generate-model")  # fmt: skip  # custom values: Session.folder() checks them
         model_info = gr.Markdown(
-            "  \n".join(model_summary(first_model, cache.get(start.folder(first_model)))), label="Description"
+            "  \n".join(model_summary(first_model, cache.get(start.folder(first_model)))),
+            label="Description",
+            elem_id="generate-model-info",
         )
     with gr.Row(equal_height=True):
         # No minimum here: Gradio's own check would answer -5 without naming the field; GenerateConfig names it.

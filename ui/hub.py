@@ -62,19 +62,20 @@ def build_hub_tab(studio: Studio, hub_tab: gr.Tab, generate_model: gr.Dropdown, 
     with gr.Row():
         if oauth:
             gr.LoginButton()
-        token = gr.Textbox(label="Hugging Face token (private repos and pushing; used for one request, never stored)",
-                           type="password", placeholder="hf_...", visible=not oauth, elem_id="hub-token")  # fmt: skip
+        token = gr.Textbox("", label="Hugging Face token (private repos and pushing; used for one request, never "
+                           "stored)", type="password", placeholder="hf_...", visible=not oauth,
+                           elem_id="hub-token")  # fmt: skip
     with gr.Row():
         with gr.Column():
             gr.Markdown("### Load a model")
             with gr.Row(equal_height=True):
-                search = gr.Textbox(label="Search (optional)", placeholder="e.g. mnist, anime")
+                search = gr.Textbox("", label="Search (optional)", placeholder="e.g. mnist, anime")
                 browse_button = gr.Button("Find GAN checkpoints", scale=0)
             found_list = gr.Dropdown([], label="Community checkpoints (tags gan, huggan, dcgan)")
             found = gr.Markdown(label="Checkpoints found", elem_id="hub-found")
             repo = gr.Textbox(label="Repo id or URL", placeholder="owner/name or https://huggingface.co/owner/name",
                               elem_id="hub-repo")  # fmt: skip
-            revision = gr.Textbox(label="Revision (optional)", placeholder="main, a tag or a commit")
+            revision = gr.Textbox("", label="Revision (optional)", placeholder="main, a tag or a commit")
             pull_button = gr.Button("Load", variant="primary", elem_id="hub-load")
             pull_report = gr.Markdown(label="Loaded", elem_id="pull-report")
         with gr.Column():

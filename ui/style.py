@@ -125,7 +125,7 @@ def build_style_tab(studio: Studio, networks: VGG19WeightsCache, generated_grid:
             styles = gr.File(label="Style images (one or more)", file_count="multiple", file_types=["image"],
                              height=160, elem_id="style-files")  # fmt: skip
             blend = gr.Textbox(
-                label="Style blend weights, one per style image (empty = equal)", placeholder="e.g. 2, 1"
+                "", label="Style blend weights, one per style image (empty = equal)", placeholder="e.g. 2, 1"
             )
         with gr.Column():
             output = gr.Image(label="Result", show_label=False, type="filepath", format="png", interactive=False,
