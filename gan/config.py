@@ -212,6 +212,7 @@ class AppProfile:
     train_batch: int = 32
     train_batch_range: tuple[int, int, int] = (4, 128, 4)
     train_resolution: int = 64  # a from-scratch run's default size
+    train_jitter_range: tuple[float, float, float] = (-1.0, 2.0, 0.25)  # -1 = auto
     train_preview_every_s: float = 2.0  # live previews (the CLI saves one every 30 s)
     train_update_every_s: float = 1.0  # plots and health refresh this often (each update costs CPU to send)
     plot_max_rows: int = 3000  # points per live plot

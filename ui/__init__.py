@@ -89,11 +89,11 @@ def build_app(
             with tab("generate"):
                 generate = build_generate_tab(studio, first_model, start, first)
             with tab("finetune"):
-                finetune = build_finetune_tab(studio, generate.inputs["model"])
+                finetune_start = build_finetune_tab(studio, generate.inputs["model"])
             with tab("style"):
                 style = build_style_tab(studio, networks, generate.grid, files)
             with tab("hub") as hub_tab:
-                build_hub_tab(studio, hub_tab, generate.inputs["model"], finetune.start, oauth)
+                build_hub_tab(studio, hub_tab, generate.inputs["model"], finetune_start, oauth)
         wire_permalinks(studio, notice, tabs, generate.inputs, style.inputs, start_notice)
     demo.queue(default_concurrency_limit=1, max_size=queue_size)
     set_page_style(demo, CSS, gr.themes.Soft())

@@ -21,7 +21,7 @@ from gan.jobs import TrainingStart, describe_start, plan_training, save_trained
 from gan.losses import LOSSES
 from gan.models import get_architecture
 from gan.serving import iterate_in_background
-from gan.train import FEW_SHOT_MAX_IMAGES, TrainConfig, TrainEvent, train
+from gan.train import FEW_SHOT_MAX_IMAGES, TrainConfig, TrainEvent, auto_learning_rates, train
 from ui.common import (
     ZERO_GPU,
     RunControl,
@@ -134,7 +134,7 @@ def stream_events(
         yield (image, health_markdown(event), notes or gr.skip(), *plots.frames()) + (gr.skip(),) * 3
 
 
-def upload_summary(files: list[str] | None) -> tuple[list[str], str]:
+def upload_summary(files: list[str] | None) -> tuple[dict[str, Any], str]:
     """The uploaded pictures as a thumbnail strip, and a count (archives are opened when training starts)."""
     paths = [Path(path) for path in files or []]
     images = [str(path) for path in paths if path.suffix.lower() in IMAGE_SUFFIXES]
@@ -143,17 +143,14 @@ def upload_summary(files: list[str] | None) -> tuple[list[str], str]:
     parts += [f"**{archives} archive{'s' * (archives != 1)}**"] if archives else []
     other = len(paths) - len(images) - archives
     parts += [f"{other} other file{'s' * (other != 1)} (checked when training starts)"] if other else []
-    return images, ("Uploaded: " + " · ".join(parts)) if paths else ""
+    return gr.update(value=images, visible=bool(images)), ("Uploaded: " + " · ".join(parts)) if paths else ""
 
 
-@dataclass
-class FinetuneTab:
-    start: gr.Dropdown  # "Start from": the Hub tab adds this visitor's pulls to it
-
-
-def build_finetune_tab(studio: Studio, generate_model: gr.Dropdown) -> FinetuneTab:
-    """Upload images, pick a start, train with live previews; the result joins this visitor's models."""
+def build_finetune_tab(studio: Studio, generate_model: gr.Dropdown) -> gr.Dropdown:
+    """Upload images, pick a start, train with live previews; the result joins this visitor's models. Returns
+    "Start from", to which the Hub tab adds this visitor's pulls."""
     defaults, control = TrainConfig(), gr.State(RunControl())  # per visitor: Stop sets it, the loop reads it
+    rates, few_shot_rates = auto_learning_rates(FEW_SHOT_MAX_IMAGES + 1, 0.0), auto_learning_rates(1, 0.0)
     gr.Markdown("Train a GAN on your own images (at least 8; 100+ is better). Start from scratch or fine-tune a "
                 "model; the result appears in the Generate tab's model list and can be downloaded.")  # fmt: skip
     with gr.Row():
@@ -179,16 +176,17 @@ def build_finetune_tab(studio: Studio, generate_model: gr.Dropdown) -> FinetuneT
                 steps = checked_number(gr.Number(APP.train_steps, precision=0, minimum=1, label="Step budget for "
                                                  "this run"), "step budget")  # fmt: skip
                 batch_size = slider(APP.train_batch_range, APP.train_batch, "Batch size", "batch size", integer=True)
-                lr_g = gr.Number(defaults.lr_g, minimum=0, label="Generator learning rate (0 = auto: 4e-4, or "
-                                 f"2e-4 on up to {FEW_SHOT_MAX_IMAGES:,} images without jitter)")  # fmt: skip
+                lr_g = gr.Number(defaults.lr_g, minimum=0, label=f"Generator learning rate (0 = auto: {rates[0]:g}, "
+                                 f"or {few_shot_rates[0]:g} on up to {FEW_SHOT_MAX_IMAGES:,} images without "
+                                 "jitter)")  # fmt: skip
                 lr_d = gr.Number(defaults.lr_d, minimum=0, label="Discriminator learning rate (0 = auto: twice "
                                  "the generator's)")  # fmt: skip
                 loss = gr.Radio(list(LOSSES), value=defaults.loss, label="Loss")
                 augment = gr.Textbox(defaults.augment, label="DiffAugment: auto, none (empty), or "
                                      "color,translation,cutout")  # fmt: skip
-                jitter = gr.Slider(-1, 2, defaults.jitter, step=0.25, label="Real-image jitter: mild rotation, "
-                                   f"scale, shift, warp (-1 = auto: 1 for up to {FEW_SHOT_MAX_IMAGES:,} greyscale "
-                                   "images, else 0)")  # fmt: skip
+                jitter = slider(APP.train_jitter_range, defaults.jitter, "Real-image jitter: mild rotation, scale, "
+                                f"shift, warp (-1 = auto: on for up to {FEW_SHOT_MAX_IMAGES:,} greyscale images)",
+                                "jitter")  # fmt: skip
                 seed = checked_number(gr.Number(defaults.seed, precision=0, minimum=0, label="Seed"), "seed")
             with gr.Row():
                 train_button = gr.Button("Train", variant="primary", elem_id="train-run")
@@ -292,11 +290,10 @@ def build_finetune_tab(studio: Studio, generate_model: gr.Dropdown) -> FinetuneT
                         [generate_model, start], queue=False, api_visibility="private")  # fmt: skip
     stop_button.click(on_stop, control, status, api_name="stop_training", queue=False)
     cancel_button.click(on_cancel, control, status, cancels=[train_event], api_name="cancel_training", queue=False)
-    uploads.change(lambda files: _strip(*upload_summary(files)), uploads, [strip, upload_count], queue=False,
-                   api_visibility="private")  # fmt: skip
+    uploads.change(upload_summary, uploads, [strip, upload_count], queue=False, api_visibility="private")
     start.change(user_errors(on_start), [start, resolution, studio.session], [resolution, colour, start_note],
                  queue=False, api_visibility="private")  # fmt: skip
-    return FinetuneTab(start)
+    return start
 
 
 def _train_in_background(data, begin, config, control, studio, progress) -> Iterator[Any]:
@@ -315,10 +312,6 @@ def _train_in_background(data, begin, config, control, studio, progress) -> Iter
                 return update
             yield update
     raise GanError("training ended without a result")
-
-
-def _strip(images: list[str], count: str) -> tuple[Any, str]:
-    return gr.update(value=images, visible=bool(images)), count
 
 
 def scratch_note(start: str) -> str:
