@@ -98,3 +98,10 @@ def test_without_feature_weights_the_tab_says_so_at_once_and_stylise_is_off(page
     finally:
         visitor.close()
         demo.close()
+
+
+def test_the_generate_tabs_grid_can_be_the_content(page):
+    from playwright.sync_api import expect
+
+    page.get_by_role("button", name="Use the Generate tab's grid as content").click()
+    expect(page.locator("#style-content img")).to_have_attribute("src", re.compile(r"_grid_seeds0-15_psi1\.png$"))
