@@ -113,6 +113,14 @@ def test_training_streams_a_large_preview_and_health_in_plain_words(page, tmp_pa
     assert "r_t" in (numbers.text_content() or "") and "r_t" not in numbers.inner_text()  # folded until opened
 
 
+def test_push_offers_the_fresh_fine_tune_first(page):
+    from playwright.sync_api import expect
+
+    page.get_by_role("tab", name="Hub").click()
+    expect(page.locator("#push-model input")).to_have_value("my-dcgan-1", timeout=15_000)
+    page.get_by_role("tab", name="Fine-tune").click()
+
+
 def test_cancel_says_what_it_did(page, tmp_path):
     from playwright.sync_api import expect
 

@@ -34,4 +34,4 @@ def test_a_readme_client_example_runs_as_written(index, app_url, tmp_path, monke
     if "gallery" in names:
         assert names["gallery"] and Path(names["grid_png"]).is_file()
     if "png" in names:
-        assert Path(names["png"]).is_file() and "done: 20 steps" in names["status"]
+        assert Path(names["png"]).is_file() and "done: 10 steps" in names["status"]
