@@ -17,6 +17,7 @@ COPY --chown=user:user requirements.txt .
 RUN pip install -r requirements.txt
 
 COPY --chown=user:user app.py ./
+COPY --chown=user:user ui ./ui
 COPY --chown=user:user gan ./gan
 COPY --chown=user:user weights ./weights
 

@@ -25,6 +25,7 @@ SOURCE_NAME = "source.json"  # provenance of a pulled model (repo, commit, licen
 SAMPLES_NAME = "samples.png"
 SAMPLE_SEEDS = GenerateConfig(seed=0, count=16, size=256)  # the card's grid: seeds 0..15, no truncation, <= 256 px each
 DEFAULT_LICENSE = "apache-2.0"  # the studio's own licence, for models trained here with nothing to inherit
+LICENSES = ("apache-2.0", "mit", "cc-by-4.0", "cc-by-sa-4.0", "cc-by-nc-4.0", "openrail", "other")  # offered for cards
 KNOWN_DATASETS = {"mnist": "ylecun/mnist"}  # built-in training sets -> their Hub dataset ids
 QUALITY_KEYS = ("fid", "kid", "precision", "recall", "inception_score")
 HUB_URL = "https://huggingface.co"

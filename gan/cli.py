@@ -163,7 +163,7 @@ def run_generate(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from gan.checkpoint import load_checkpoint
-    from gan.images import make_grid, save_gif, save_png, to_pil
+    from gan.jobs import save_grid, save_samples, save_walk
     from gan.sampling import interpolate, latents_for_seeds, render
     from gan.zoo import resolve_model
 
@@ -182,14 +182,9 @@ def run_generate(args: argparse.Namespace) -> int:
             checkpoint.generator, latents, args.device, args.batch_size, lambda done, _t: bar.update(done - bar.n),
             truncation=args.truncation, size=args.size,
         )  # fmt: skip
-    for seed, image in zip(seeds, to_pil(images), strict=True):
-        meta = {"seed": seed, "model": model_name, "truncation": args.truncation}
-        save_png(image, out / f"{model_name}_seed{seed:010d}_psi{args.truncation:g}.png", meta)
+    save_samples(images, model_name, seeds, args.truncation, out)
     if args.grid:
-        grid = to_pil(make_grid(images)[None])[0]
-        save_png(
-            grid, out / f"{model_name}_grid_seeds{seeds[0]}-{seeds[-1]}.png", {"seeds": seeds, "model": model_name}
-        )
+        save_grid(images, model_name, seeds, args.truncation, out)
     print(f"wrote {len(seeds)} images to {out}/")
 
     if args.interpolate:
@@ -200,34 +195,21 @@ def run_generate(args: argparse.Namespace) -> int:
             frames = interpolate(
                 checkpoint.generator, walk, args.device, args.batch_size, lambda done, _t: bar.update(done - bar.n)
             )
-        gif = out / f"{model_name}_walk_{walk.method}_seeds{'-'.join(map(str, seeds))[:60]}.gif"
-        save_gif(to_pil(frames), gif, walk.frame_ms, comment=f"model={model_name} seeds={list(seeds)}")
+        (gif,) = save_walk(frames, model_name, walk, out)
         print(f"wrote {gif}")
     return 0
 
 
 def run_train(args: argparse.Namespace, argv: Sequence[str] | None) -> int:
-    from gan.checkpoint import load_checkpoint, read_config
     from gan.data import BUILTIN_DATASETS, load_builtin, load_image_folder
-    from gan.models import get_architecture, trainable
-    from gan.train import RunState
+    from gan.jobs import plan_training
     from gan.zoo import resolve_model
 
     out = Path(args.out)
-    resume = RunState.load(out) if args.resume else None
-    if args.init:  # say why a family cannot be fine-tuned before loading it or any data
-        reason = trainable(read_config(resolve_model(args.init))[0])
-        if reason:
-            raise GanError(reason)
-    init = load_checkpoint(resolve_model(args.init), with_discriminator=True) if args.init else None
-    if resume is not None:
-        architecture, model_config = resume.architecture, resume.model_config
-    elif init is not None:
-        architecture, model_config = init.architecture, init.config
-    else:
-        architecture = args.arch
-        shape = {n: getattr(args, n) for n in ("resolution", "channels", "latent_dim", "width", "max_width")}
-        model_config = get_architecture(architecture).config_class(**{k: v for k, v in shape.items() if v is not None})
+    shape = {n: getattr(args, n) for n in ("resolution", "channels", "latent_dim", "width", "max_width")}
+    start = plan_training(args.arch, shape, resolve_model(args.init) if args.init else None,
+                          out if args.resume else None)  # fmt: skip
+    model_config = start.model_config
     config = TrainConfig(
         steps=args.steps,
         time_budget_s=args.minutes * 60,
@@ -249,7 +231,7 @@ def run_train(args: argparse.Namespace, argv: Sequence[str] | None) -> int:
         print(report.summary(), file=sys.stderr)
     device, rank = start_distributed(args.device)  # under torchrun: one process per GPU (or CPU, gloo)
     try:
-        return _train_and_save(args, argv, data, model_config, config, device, rank, architecture, init, resume)
+        return _train_and_save(args, argv, data, config, device, rank, start)
     finally:
         if rank is not None:
             import torch.distributed
@@ -275,12 +257,11 @@ def start_distributed(device: str) -> tuple[str, int | None]:
     return "cpu", torch.distributed.get_rank()
 
 
-def _train_and_save(args, argv, data, model_config, config, device, rank, architecture, init, resume) -> int:
+def _train_and_save(args, argv, data, config, device, rank, start) -> int:
     from tqdm import tqdm
 
     from gan.images import save_png, to_pil
-    from gan.metrics import evaluate_generator
-    from gan.runs import save_run
+    from gan.jobs import save_trained
     from gan.train import train
 
     out = Path(args.out)
@@ -288,9 +269,10 @@ def _train_and_save(args, argv, data, model_config, config, device, rank, archit
     if lead:
         (out / "previews").mkdir(parents=True, exist_ok=True)
     result = None
-    initial = resume.step if resume else 0
+    initial = start.resume.step if start.resume else 0
+    events = train(data, start.model_config, config, device, None, start.architecture, start.init, start.resume)
     with tqdm(total=config.steps, initial=initial, desc="train", unit="step", disable=not lead) as bar:
-        for event in train(data, model_config, config, device, None, architecture, init, resume):
+        for event in events:
             bar.update(event.step - bar.n)
             bar.set_postfix(d=f"{event.losses['d']:.3f}", g=f"{event.losses['g']:.3f}", r_t=f"{event.health.r_t:.2f}")
             for note in event.notes if lead else []:
@@ -302,9 +284,7 @@ def _train_and_save(args, argv, data, model_config, config, device, rank, archit
     if not lead:
         return 0
     command = "python -m gan " + shlex.join(list(argv) if argv is not None else sys.argv[1:])
-    quality = evaluate_generator(result.generator, data)
-    extra = {"command": command, "data": " ".join(args.data), "data_shape": list(data.shape), "quality": quality}
-    save_run(out, result, event.preview, extra)
+    quality = save_trained(out, result, event.preview, data, command, " ".join(args.data))
     for key in ("fd", "kid_x1000", "precision", "recall", "coverage", "nn_distance"):
         print(f"  {key}: {quality['generated'][key]:.4g} (real vs real: {quality['real_floor'][key]:.4g})")
     meta = result.metadata
@@ -363,15 +343,14 @@ def run_pull(args: argparse.Namespace) -> int:
 
 def run_push(args: argparse.Namespace) -> int:
     from gan.hub import push
+    from gan.jobs import publication_state
     from gan.zoo import resolve_model
 
     folder = resolve_model(args.run)
     token = read_token(args.token_file)
     result = push(folder, args.repo, token, private=args.private, with_discriminator=args.with_discriminator,
                   license=args.license, app_space=args.app_space or None)  # fmt: skip
-    visibility = "private" if result.private else "public"
-    state = "created" if result.created else "updated (it existed: visibility unchanged)"
-    print(f"pushed {folder} to {result.url} ({visibility}, {state})")
+    print(f"pushed {folder} to {result.url} ({publication_state(result.created, result.private)})")
     print(f"  commit: {result.commit_url}")
     print(f"  files: {', '.join(result.files)}")
     return 0
@@ -387,6 +366,7 @@ def run_style(args: argparse.Namespace) -> int:
 
     from gan.data import load_picture
     from gan.images import save_png, to_pil
+    from gan.jobs import style_metadata
     from gan.style import default_weights_source, load_vgg19_weights, parse_blend_weights, stylize
 
     out = Path(args.out)
@@ -432,16 +412,8 @@ def run_style(args: argparse.Namespace) -> int:
     finally:
         signal.signal(signal.SIGINT, previous)
     assert result is not None and final is not None
-    metadata = {
-        "content": Path(args.content).name,
-        "styles": ", ".join(Path(p).name for p in args.styles),
-        "blend": ", ".join(f"{w:g}" for w in config.style_blend) or "equal",
-        "seed": config.seed,
-        "steps": final.step,
-        "weights": weights.source,
-        "config": repr(config),
-    }
     out.parent.mkdir(parents=True, exist_ok=True)
+    metadata = style_metadata(args.content, args.styles, config, final.step, weights.source)
     save_png(to_pil(result[None])[0], out, metadata)
     for note in final.notes:
         print(f"note: {note}", file=sys.stderr)
@@ -452,15 +424,15 @@ def run_style(args: argparse.Namespace) -> int:
 
 def run_deploy(args: argparse.Namespace) -> int:
     from gan.deploy import DeployConfig, deploy
+    from gan.jobs import publication_state
 
     model: str | Path | None = args.model
     if model is not None and Path(model).expanduser().is_dir():
         model = Path(model)
     config = DeployConfig(args.space, model, args.hardware, args.private, args.docker, args.title)
     result = deploy(config, read_token(args.token_file))
-    visibility = "private" if result.private else "public"
-    state = "created" if result.created else "updated (it existed: visibility unchanged)"
-    print(f"published GAN studio to {result.url} ({visibility}, {state}, {result.sdk} SDK)")
+    state = publication_state(result.created, result.private)
+    print(f"published GAN studio to {result.url} ({state}, {result.sdk} SDK)")
     print(f"  default model: {result.default_model}")
     print(f"  models: {', '.join(result.models)}")
     if result.hardware:

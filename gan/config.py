@@ -1,14 +1,16 @@
 """Dataclass configs: the one home of defaults.
 
 The app reads its widget defaults and ranges from here, the CLI its option
-defaults, and checkpoints store the model config beside the weights.
+defaults, and checkpoints store the model config beside the weights. `APP` is
+the web app's own profile: what a visitor on a shared machine may ask for.
+This module imports neither torch nor gradio, so anything may read it cheaply.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import MISSING, asdict, dataclass, fields
-from typing import Any
+from dataclasses import MISSING, asdict, dataclass, field, fields
+from typing import Any, ClassVar
 
 from gan.errors import InvalidInputError
 
@@ -17,6 +19,7 @@ MAX_SEED = 2**32 - 1  # seeds are unsigned 32-bit, like most GAN tools
 MAX_IMAGES_PER_REQUEST = 256  # one generate call; larger asks are refused, not truncated
 MAX_INTERPOLATION_FRAMES = 240  # frames of one interpolation GIF, all segments together
 MAX_DISPLAY_SIZE = 1024  # the largest `size` images may be asked at; models make up to 1024 px
+TABS = ("generate", "finetune", "style", "hub")  # the app's tab ids, in page order (permalinks name them)
 
 
 def _check_power_of_two(name: str, value: int, low: int, high: int) -> None:
@@ -56,6 +59,8 @@ class ModelConfig:
 class DCGANConfig(ModelConfig):
     """Shape of a DCGAN-family generator/discriminator pair."""
 
+    RESOLUTIONS: ClassVar[tuple[int, ...]] = (32, 64, 128, 256)  # what the architecture can be built at
+
     resolution: int = 32  # output side in pixels: a power of two, 32..256
     channels: int = 1  # 1 = greyscale, 3 = RGB
     latent_dim: int = 100  # size of z, the generator's input
@@ -65,7 +70,7 @@ class DCGANConfig(ModelConfig):
     label = "DCGAN"
 
     def __post_init__(self) -> None:
-        _check_power_of_two("resolution", self.resolution, 32, 256)
+        _check_power_of_two("resolution", self.resolution, self.RESOLUTIONS[0], self.RESOLUTIONS[-1])
         self.check_channels()
         self.check_sizes("latent_dim", "width", "max_width")
 
@@ -73,6 +78,8 @@ class DCGANConfig(ModelConfig):
 @dataclass(frozen=True)
 class FastGANConfig(ModelConfig):
     """Shape of a FastGAN-style few-shot pair (skip-layer excitation, self-supervised D)."""
+
+    RESOLUTIONS: ClassVar[tuple[int, ...]] = (64, 128, 256)
 
     resolution: int = 64  # a power of two, 64..256
     channels: int = 3
@@ -83,7 +90,7 @@ class FastGANConfig(ModelConfig):
     label = "FastGAN"
 
     def __post_init__(self) -> None:
-        _check_power_of_two("resolution", self.resolution, 64, 256)
+        _check_power_of_two("resolution", self.resolution, self.RESOLUTIONS[0], self.RESOLUTIONS[-1])
         self.check_channels()
         self.check_sizes("latent_dim", "width", "max_width")
 
@@ -225,3 +232,61 @@ def check_ranges(config: Any, ranges: dict[str, tuple[float, float]]) -> None:
         value = getattr(config, name)
         if not low <= value <= high:
             raise InvalidInputError(f"{name} must be from {low:g} to {high:g}, got {value!r}")
+
+
+@dataclass(frozen=True)
+class AppProfile:
+    """The web app's own settings: what one visitor may ask of a machine shared with everyone else.
+
+    The UI builds its sliders from these ranges, permalinks accept the same ranges, and the serving
+    limits bound the queue. The CLI has none of these limits (a local user owns their machine).
+    """
+
+    # Generate
+    max_count: int = 64  # images per request (the Images slider's top; the API is held to it too)
+    truncation_step: float = 0.05
+    preview_min_side: int = 256  # small samples (32 px) are upscaled with nearest-neighbour for display
+    walk_max_seeds: int = 16  # seeds one latent walk may visit
+    walk_steps: tuple[int, int] = (2, 60)  # frames per segment offered
+    # Fine-tune
+    train_minutes: float = 2.0  # time budget of a run, the usual end of it
+    train_minutes_range: tuple[float, float, float] = (0.5, 10.0, 0.5)  # low, high, step
+    train_steps: int = 100_000  # step budget: high, so that the time budget ends a run
+    train_batch: int = 32
+    train_batch_range: tuple[int, int, int] = (4, 128, 4)
+    train_resolution: int = 64  # a from-scratch run's default size
+    train_jitter_range: tuple[float, float, float] = (-1.0, 2.0, 0.25)  # -1 = auto
+    train_preview_every_s: float = 2.0  # live previews (the CLI saves one every 30 s)
+    train_update_every_s: float = 1.0  # plots and health refresh this often (each update costs CPU to send)
+    plot_max_rows: int = 3000  # points per live plot
+    # Style transfer: (low, high, step) of each setting offered
+    style_size_range: tuple[int, int, int] = (64, 1024, 32)  # larger renders take many minutes even on a GPU
+    style_cpu_size: int = 256  # the default size without a GPU: about a minute per render
+    style_steps_range: tuple[int, int, int] = (1, 1000, 1)
+    style_coarse_steps_range: tuple[int, int, int] = (0, 1000, 1)
+    style_levels_range: tuple[int, int, int] = (1, 3, 1)
+    style_content_weight_range: tuple[float, float, float] = (0.0, 10.0, 0.1)
+    style_weight_range: tuple[float, float, float] = (0.0, 1000.0, 1.0)
+    style_tv_weight_range: tuple[float, float, float] = (0.0, 100.0, 0.5)
+    style_scale_range: tuple[float, float, float] = (0.25, 2.0, 0.05)
+    style_max_styles: int = 8  # style images per request
+    # Serving
+    queue_max_size: int = 64  # waiting events, all kinds together; beyond it a visitor is told the queue is full
+    line_max_waiting: dict[str, int] = field(default_factory=lambda: {"train": 4, "style": 8})  # long jobs waiting
+    generate_concurrency: int = 4  # generate requests served at once (short; mostly encoding and sending files)
+    open_link_concurrency: int = 16  # page loads that read a permalink at once (one may pull a Hub model)
+    cached_models: int = 4  # loaded checkpoints kept in memory, all visitors together
+    output_max_age_s: int = 3600  # a request's result folder is removed this long after it was made
+    run_max_age_s: int = 24 * 3600  # a fine-tuned run (and a visitor's session) is forgotten after this
+    runs_max_bytes: int = 2 * 2**30  # all visitors' fine-tuned runs together; the oldest go first
+
+    def link_limits(self) -> dict[str, tuple[float, float]]:
+        """The ranges the app accepts, by permalink key: a link asking for more is told so."""
+        ranges = {"size": self.style_size_range, "steps": self.style_steps_range,
+                  "coarse_steps": self.style_coarse_steps_range, "levels": self.style_levels_range,
+                  "content_weight": self.style_content_weight_range, "style_weight": self.style_weight_range,
+                  "tv_weight": self.style_tv_weight_range, "style_scale": self.style_scale_range}  # fmt: skip
+        return {"count": (1, self.max_count), **{key: (low, high) for key, (low, high, _step) in ranges.items()}}
+
+
+APP = AppProfile()

@@ -176,6 +176,11 @@ def _over_capacity(capacity: int, limits: UploadLimits, resolution: int) -> str:
     return f"over the limit of {limits.max_images:,} images"
 
 
+def _size(count: int) -> str:
+    """A byte count as a person reads it: 25 MiB, 4 KiB."""
+    return f"{count >> 20} MiB" if count >= 1 << 20 else f"{max(1, count >> 10)} KiB"
+
+
 class _Budget:
     def __init__(self, limits: UploadLimits) -> None:
         self.limits, self.total = limits, 0
@@ -197,7 +202,7 @@ class _Entry:
 
     def read(self, limits: UploadLimits, budget: _Budget, report: DatasetReport) -> bytes | None:
         """Its bytes, or None (with the reason in the report) when it is empty or too large."""
-        too_large = f"larger than {limits.max_file_bytes >> 20} MiB"
+        too_large = f"too large (over {_size(limits.max_file_bytes)})"
         if self.declared > limits.max_file_bytes:
             report.skipped.append((self.name, too_large))
             return None
@@ -332,10 +337,12 @@ def _decode(
             converted = _to_mode(image, "L" if channels == 1 else "RGB")
     except ImageInputError:
         raise
-    except (UnidentifiedImageError, Image.DecompressionBombError):
-        raise ImageInputError("not an image (or a kind this app cannot read)") from None
+    except UnidentifiedImageError as error:
+        raise ImageInputError("not an image") from error
+    except Image.DecompressionBombError as error:
+        raise ImageInputError("too many pixels to decode safely") from error
     except (OSError, SyntaxError, ValueError, EOFError) as error:
-        raise ImageInputError(f"corrupt or truncated image ({_plain(error)})") from error
+        raise ImageInputError("a damaged or truncated image") from error
     side = min(converted.size)
     left, top = (converted.width - side) // 2, (converted.height - side) // 2
     square = converted.crop((left, top, left + side, top + side))
@@ -389,7 +396,7 @@ def load_picture(
     if not path.is_file():
         raise ImageInputError(f"{name}: no such file {path.name!r}")
     if path.stat().st_size > limits.max_file_bytes:
-        raise ImageInputError(f"{name} is larger than {limits.max_file_bytes >> 20} MiB")
+        raise ImageInputError(f"{name} ({path.name}) is too large (over {_size(limits.max_file_bytes)})")
     if path.stat().st_size == 0:
         raise ImageInputError(f"{name} ({path.name}) is an empty file")
     try:

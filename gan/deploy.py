@@ -2,7 +2,7 @@
 
 `stage_space` lays out, offline, exactly what the Space repo will hold:
 
-- the app: `app.py`, the `gan` package (its `.py` files), `requirements.txt`;
+- the app: `app.py`, the `ui` and `gan` packages (their `.py` files), `requirements.txt`;
 - the embedded checkpoints of `weights/` (weights, configs, discriminator, samples, card and record; not the
   training previews nor the resumable optimiser state) and the bundled style examples;
 - the default model visitors see first, named in `weights/default_model.txt` (which the app reads at
@@ -34,7 +34,7 @@ from gan.hub import REPO_ID, endpoint, full_repo_id, parse_source, publish_space
 from gan.style import DEFAULT_HUB_FILE, DEFAULT_HUB_REPO
 from gan.zoo import DEFAULT_MODEL, DEFAULT_MODEL_FILE, embedded_models
 
-APP_ROOT = Path(__file__).resolve().parent.parent  # the folder holding app.py, gan/, weights/
+APP_ROOT = Path(__file__).resolve().parent.parent  # the folder holding app.py, ui/, gan/, weights/
 APP_FILE = "app.py"
 REQUIREMENTS = "requirements.txt"
 DOCKERFILE = "Dockerfile"
@@ -44,9 +44,13 @@ STYLE_EXAMPLES = "style-examples"
 CHECKPOINT_FILES = (CONFIG_NAME, WEIGHTS_NAME, f"{DISCRIMINATOR_DIR}/{CONFIG_NAME}",
                     f"{DISCRIMINATOR_DIR}/{WEIGHTS_NAME}", "samples.png", "README.md", "TRAINING.md",
                     "source.json")  # fmt: skip
-MANAGED = ("gan/**", "weights/**", APP_FILE, REQUIREMENTS, DOCKERFILE)  # deleted from the Space when not staged
+PACKAGES = ("ui", "gan")  # the app's Python packages, shipped as their .py files
+MANAGED = ("ui/**", "gan/**", "weights/**", APP_FILE, REQUIREMENTS, DOCKERFILE)  # removed from a Space unless staged
 STYLE_NETWORK = f"{DEFAULT_HUB_REPO} {DEFAULT_HUB_FILE}"  # preload_from_hub entry: repo, then files
 FOLDER_NAME = re.compile(r"[^A-Za-z0-9_.-]+")
+
+
+OFFERED_HARDWARE = ("cpu-basic", "cpu-upgrade", "zero-a10g", "t4-small", "t4-medium", "l4x1", "a10g-small")  # the app's
 
 
 def hardware_choices() -> tuple[str, ...]:
@@ -246,7 +250,8 @@ def stage_space(
     from huggingface_hub.repocard import metadata_load
 
     out = Path(out)
-    for needed in (APP_FILE, REQUIREMENTS, "gan/__init__.py", *((DOCKERFILE,) if config.docker else ())):
+    packages = tuple(f"{package}/__init__.py" for package in PACKAGES)
+    for needed in (APP_FILE, REQUIREMENTS, *packages, *((DOCKERFILE,) if config.docker else ())):
         if not (root / needed).is_file():
             raise InvalidInputError(f"{root} has no {needed}: deploy runs from a GAN studio folder")
     out.mkdir(parents=True, exist_ok=True)
@@ -262,9 +267,10 @@ def stage_space(
     copy(root / REQUIREMENTS, REQUIREMENTS)
     if config.docker:
         copy(root / DOCKERFILE, DOCKERFILE)
-    for path in sorted((root / "gan").rglob("*.py")):
-        if "__pycache__" not in path.parts:
-            copy(path, path.relative_to(root).as_posix())
+    for package in PACKAGES:
+        for path in sorted((root / package).rglob("*.py")):
+            if "__pycache__" not in path.parts:
+                copy(path, path.relative_to(root).as_posix())
     weights = root / "weights"
     checkpoints = dict(embedded_models(weights))
     if default.folder is not None:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -59,11 +61,13 @@ def save_png(
 ) -> Path:
     """Save a PNG with text chunks (seed, model, truncation...) readable by any PNG tool.
 
-    zlib level 1 by default: about 2.5x faster than Pillow's 6 on an upscaled sample grid, with files
-    within 10% of the size (flat, nearest-upscaled pixels compress well at any level)."""
+    A string is written as it is, anything else as JSON (so `png_metadata` reads back the same value,
+    whoever wrote the file: the app or the CLI). zlib level 1 by default: about 2.5x faster than Pillow's 6
+    on an upscaled sample grid, with files within 10% of the size (flat, nearest-upscaled pixels compress
+    well at any level)."""
     info = PngImagePlugin.PngInfo()
     for key, value in (metadata or {}).items():
-        info.add_text(str(key), str(value))
+        info.add_text(str(key), value if isinstance(value, str) else json.dumps(value))
     path = Path(path)
     image.save(path, format="PNG", pnginfo=info, compress_level=compress_level)
     return path
@@ -86,6 +90,17 @@ def save_gif(frames: Sequence[Image.Image], path: str | Path, frame_ms: int = 80
         comment=comment.encode()[:255],
     )
     return path
+
+
+def png_metadata(path: str | Path) -> dict[str, Any]:
+    """The text chunks of a PNG written by save_png, JSON values decoded (a plain string stays a string)."""
+    values: dict[str, Any] = {}
+    for key, text in png_text(path).items():
+        try:
+            values[key] = json.loads(text)
+        except ValueError:
+            values[key] = text
+    return values
 
 
 def png_text(path: str | Path) -> dict[str, str]:

@@ -19,22 +19,22 @@ from __future__ import annotations
 import hashlib
 import math
 import re
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
 
 from gan.card import read_source
-from gan.config import MAX_IMAGES_PER_REQUEST, MAX_SEED
+from gan.config import APP, MAX_IMAGES_PER_REQUEST, MAX_SEED, TABS
 from gan.errors import InvalidInputError
 from gan.hub import parse_source
+from gan.images import png_metadata
 from gan.style import PRESERVE_COLORS, parse_blend_weights
 
-TABS = ("generate", "finetune", "style", "hub")  # the app's tab ids, in page order
 MAX_PARAMS = 64  # query parameters read per page load; the rest are ignored with one notice
 MAX_VALUE_CHARS = 300  # longer values are ignored (no setting of this app needs more)
-MAX_STYLE_IMAGES = 8
+MAX_STYLE_IMAGES = APP.style_max_styles
 SHOWN_CHARS = 40  # a notice quotes at most this much of a value
 SECRET_KEYS = {"token", "hf_token", "access_token", "oauth_token", "api_key", "apikey", "key", "password", "auth",
                "authorization", "secret"}  # fmt: skip
@@ -333,3 +333,55 @@ def style_link_settings(config: Mapping[str, Any]) -> dict[str, int | float | st
             value = config[source_key]
             settings[key] = STYLE_FIELDS[key].parse(key, str(value))
     return settings
+
+
+# -- links from results: a PNG's own settings, whoever wrote it (the app or the CLI, gan.jobs) ---------
+
+
+def samples_permalink(
+    paths: Sequence[str | Path], folders: Mapping[str, str | Path], embedded: Collection[str]
+) -> Permalink:
+    """The link that reproduces the samples in `paths` (PNGs from gan.jobs.save_samples, in seed order).
+
+    Read from the files' own metadata, never from widgets changed since. `folders`: where the visitor's own
+    models live (name -> folder). InvalidInputError says why there is no link.
+    """
+    if not paths:
+        raise InvalidInputError("there are no images to link")
+    first, last = png_metadata(paths[0]), png_metadata(paths[-1])
+    try:
+        seed, name, truncation = int(first["seed"]), str(first["model"]), float(first["truncation"])
+        consecutive = int(last["seed"]) == seed + len(paths) - 1 and last.get("model") == name
+    except (KeyError, TypeError, ValueError):
+        raise InvalidInputError("these images carry no settings") from None
+    if not consecutive:
+        raise InvalidInputError("these images do not come from one request")
+    repo, revision = link_model(name, folders.get(name), embedded)
+    settings = {"seed": seed, "count": len(paths), "truncation": truncation}
+    return Permalink(model=repo, revision=revision, generate=settings)
+
+
+def style_permalink(
+    result: str | Path, content: str | Path | None, styles: Sequence[str | Path], examples: str | Path
+) -> tuple[Permalink, bool]:
+    """The link of a style result (a PNG from gan.jobs.style_metadata's settings) and whether it names its images:
+    only bundled examples (in `examples`) are named; a link never carries a visitor's own images.
+
+    `content` and `styles` are the images now in the inputs; InvalidInputError when they are not the result's.
+    """
+    meta = png_metadata(result)
+    if not isinstance(meta.get("config"), dict):
+        raise InvalidInputError("only a finished image has a link: Stylise again")
+    names = ", ".join(Path(path).name for path in styles)
+    if not content or meta.get("content") != Path(content).name or meta.get("styles") != names:
+        raise InvalidInputError("the images changed since this result: Stylise again for a link")
+    try:
+        link = Permalink(style=style_link_settings(meta["config"]))
+    except (ValueError, TypeError) as error:
+        raise InvalidInputError(f"this result's settings cannot be linked ({error})") from None
+    content_name = bundled_example(content, examples)
+    style_names = [bundled_example(path, examples) for path in styles]
+    if not (content_name and style_names and all(style_names)):
+        return link, False
+    link.content, link.styles = content_name, tuple(name for name in style_names if name)
+    return link, True

@@ -222,18 +222,55 @@ def save_random_vgg19(path: str | Path, seed: int = 0) -> Path:
 
 
 class VGG19WeightsCache:
-    """Loads the weights once per process, on first use; thread-safe. A failed load is retried next time."""
+    """Loads the weights once per process, on first use; thread-safe.
 
-    def __init__(self, source: str | Path | None = None) -> None:
+    A failed load is remembered for `retry_after_s`: meanwhile every caller gets its error at once instead of
+    waiting through the network's retries again, and `problem()` tells a UI before anyone asks.
+    """
+
+    def __init__(self, source: str | Path | None = None, retry_after_s: float = 600.0) -> None:
         self.source = source
+        self.retry_after_s = retry_after_s
         self._weights: VGG19Weights | None = None
+        self._error: StyleWeightsError | None = None
+        self._failed_at = -math.inf
         self._lock = threading.Lock()
 
     def get(self) -> VGG19Weights:
         with self._lock:
             if self._weights is None:
-                self._weights = load_vgg19_weights(self.source)
+                if self._error is not None and time.monotonic() - self._failed_at < self.retry_after_s:
+                    raise self._error
+                try:
+                    self._weights = load_vgg19_weights(self.source)
+                except StyleWeightsError as error:
+                    self._error, self._failed_at = error, time.monotonic()
+                    raise
+                self._error = None
             return self._weights
+
+    def problem(self) -> StyleWeightsError | None:
+        """Why no weights can be had, when that is known without the network (a missing local file, or a
+        recent failed load); None when they are loaded or may still load."""
+        if self._weights is not None:
+            return None
+        if self._error is not None and time.monotonic() - self._failed_at < self.retry_after_s:
+            return self._error
+        return missing_weights_file(self.source)
+
+
+def missing_weights_file(source: str | Path | None) -> StyleWeightsError | None:
+    """The error load_vgg19_weights(source) would raise without touching the network: `source` names a local
+    file that is not there. None for a file that exists, a Hub source, or None (auto)."""
+    if source is None or str(source).strip() == "":
+        return None
+    text = str(source).strip()
+    path = Path(text).expanduser()
+    if path.is_file() or _HUB_URL_RE.match(text):
+        return None
+    if _HUB_REPO_RE.match(text) and not path.exists() and not text.lower().endswith(_WEIGHT_SUFFIXES):
+        return None
+    return StyleWeightsError(f"style weights {text!r}: no such file; " + HOW_TO_PROVIDE)
 
 
 class VGGFeatures(nn.Module):
@@ -473,6 +510,8 @@ class StyleEvent:
     preview: torch.Tensor | None = None  # (3, H, W) RGB in [0, 1], CPU
     result: torch.Tensor | None = None  # the final image (3, H, W) at full size: last event only
     notes: list[str] = field(default_factory=list)
+    planned_steps: int = 0  # every pass's full budget: a progress total that never changes during a run
+    position: int = 0  # progress within planned_steps: a pass that ends early counts as done
 
 
 def level_sizes(config: StyleConfig, content_shape: tuple[int, int]) -> list[int]:
@@ -488,6 +527,14 @@ def level_sizes(config: StyleConfig, content_shape: tuple[int, int]) -> list[int
             "choose a larger size or a less elongated image (16 px at least)"
         )
     return sizes
+
+
+def plan_levels(config: StyleConfig, content_shape: tuple[int, int]) -> list[tuple[int, int]]:
+    """(longer side, step budget) of every pass stylize() runs, coarse to fine; a coarse pass may end early."""
+    sizes = level_sizes(config, content_shape)
+    if config.coarse_steps == 0:
+        sizes = sizes[-1:]
+    return [(side, config.coarse_steps) for side in sizes[:-1]] + [(sizes[-1], config.steps)]
 
 
 class StyleObjective:
@@ -570,14 +617,12 @@ def stylize(
     blend = config.style_blend or (1.0,) * len(styles)
     blend = tuple(weight / sum(blend) for weight in blend)
     device = pick_device(device)
-    sizes = level_sizes(config, tuple(content.shape[-2:]))
-    if config.coarse_steps == 0:
-        sizes = sizes[-1:]
+    plan = plan_levels(config, tuple(content.shape[-2:]))
+    sizes, budgets = [side for side, _ in plan], [budget for _, budget in plan]
     network = VGGFeatures(weights, (*config.content_layers, *config.style_layers), config.pooling).to(device)
     luminance = config.preserve_colors == "luminance"
     generator = torch.Generator().manual_seed(config.seed)
-    budgets = [config.coarse_steps] * (len(sizes) - 1) + [config.steps]
-    total_steps = sum(budgets)
+    total_steps = planned = sum(budgets)
     started = time.monotonic()
     last_preview = -math.inf
     done, notes, stopped = 0, [], False
@@ -653,7 +698,9 @@ def stylize(
             if final_step or elapsed - last_preview >= config.preview_every_s:
                 last_preview = elapsed
                 preview = to_rgb(best_image if final_step else solver.image)
-            yield StyleEvent(done, total_steps, level, tuple(x.shape[-2:]), losses, elapsed, preview)
+            position = sum(budgets[:level]) + step
+            yield StyleEvent(done, total_steps, level, tuple(x.shape[-2:]), losses, elapsed, preview,
+                             planned_steps=planned, position=position)  # fmt: skip
             if stop:
                 stopped = True
                 level_note = f"stopped at step {done} of {total_steps}; kept the current image"
@@ -676,7 +723,8 @@ def stylize(
         result = F.interpolate(result[None], size=final_shape, mode="bilinear", align_corners=False)[0].clamp(0, 1)
         notes.append(f"stopped at {image.shape[-1]}×{image.shape[-2]} px: upscaled to the output size")
     elapsed = time.monotonic() - started
-    yield StyleEvent(done, done, len(sizes) - 1, tuple(result.shape[-2:]), losses, elapsed, result, result, notes)
+    yield StyleEvent(done, done, len(sizes) - 1, tuple(result.shape[-2:]), losses, elapsed, result, result, notes,
+                     planned_steps=planned, position=planned)  # fmt: skip
 
 
 class _LevelSolver:

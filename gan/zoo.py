@@ -18,6 +18,7 @@ WEIGHTS_DIR = Path(__file__).resolve().parent.parent / "weights"
 DEFAULT_MODEL = "mnist-dcgan"  # the embedded default: works offline, on CPU
 DEFAULT_MODEL_ENV = "GAN_STUDIO_DEFAULT_MODEL"  # the model the app shows first: an embedded name or a Hub repo id
 DEFAULT_MODEL_FILE = "default_model.txt"  # the same, in weights/: written by `python -m gan deploy` for a Space
+STYLE_EXAMPLES = WEIGHTS_DIR / "style-examples"  # bundled content-*/style-* images (offline, with their sources)
 
 
 def embedded_models(weights_dir: Path = WEIGHTS_DIR) -> dict[str, Path]:
@@ -38,6 +39,17 @@ def configured_default_model(weights_dir: Path = WEIGHTS_DIR, environ: Mapping[s
     if not value and path.is_file():
         value = path.read_text(encoding="utf-8", errors="replace").strip()[:300]
     return value or DEFAULT_MODEL
+
+
+def style_examples(folder: Path = STYLE_EXAMPLES) -> list[tuple[Path, tuple[Path, ...]]]:
+    """(content, styles) pairs from the bundled images: each style once, then a blend of two; [] without them."""
+    contents = sorted(folder.glob("content-*"))
+    styles = sorted(folder.glob("style-*"))
+    if not contents or not styles:
+        return []
+    pairs = [(contents[i % len(contents)], (style,)) for i, style in enumerate(styles)]
+    pairs.append((contents[0], (styles[0], styles[-1])))
+    return pairs
 
 
 def resolve_model(name_or_path: str | None, weights_dir: Path = WEIGHTS_DIR) -> Path:

@@ -103,16 +103,21 @@ def random_vgg19(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def app_url(random_vgg19):
+def studio_app(random_vgg19):
     """The real app, launched once on 127.0.0.1 for the whole session, on the embedded checkpoint."""
     import app as studio
 
     demo = studio.build_app(style_weights=random_vgg19)
     demo.launch(server_name="127.0.0.1", server_port=free_port(), prevent_thread_lock=True, quiet=True, ssr_mode=False)
     try:
-        yield demo.local_url.rstrip("/")
+        yield demo
     finally:
         demo.close()
+
+
+@pytest.fixture(scope="session")
+def app_url(studio_app):
+    return studio_app.local_url.rstrip("/")
 
 
 @pytest.fixture
@@ -135,24 +140,42 @@ CHROMIUM_FLAGS = [
 ]  # fmt: skip
 
 
+_CHROMIUM: list = []  # (playwright, browser): one Chromium for the whole session, started on first use
+
+
+def chromium():
+    """Debian's headless Chromium, driven by Playwright (never `playwright install`); each page gets a context
+    of its own, so visitors stay apart while the browser starts once."""
+    if not _CHROMIUM:
+        import shutil
+
+        executable = shutil.which("chromium")
+        if executable is None:
+            pytest.fail("chromium is not installed: run the README's test command, which installs it")
+        from playwright.sync_api import sync_playwright
+
+        playwright = sync_playwright().start()
+        _CHROMIUM.extend([playwright, playwright.chromium.launch(executable_path=executable, args=CHROMIUM_FLAGS)])
+    return _CHROMIUM[1]
+
+
+def pytest_sessionfinish(session, exitstatus):
+    if _CHROMIUM:
+        playwright, browser = _CHROMIUM
+        browser.close()
+        playwright.stop()
+
+
 @contextlib.contextmanager
 def open_page(url: str, viewport: dict[str, int] | None = None):
-    """The app's page in Debian's headless Chromium, driven by Playwright (never `playwright install`)."""
-    import shutil
-
-    executable = shutil.which("chromium")
-    if executable is None:
-        pytest.fail("chromium is not installed: run the README's test command, which installs it")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_FLAGS)
-        try:
-            page = browser.new_page(viewport=viewport) if viewport else browser.new_page()
-            page.goto(url, wait_until="domcontentloaded")
-            yield page
-        finally:
-            browser.close()
+    """The app's page in a fresh browser context (no cookies or storage from any other page)."""
+    context = chromium().new_context(viewport=viewport) if viewport else chromium().new_context()
+    try:
+        page = context.new_page()
+        page.goto(url, wait_until="domcontentloaded")
+        yield page
+    finally:
+        context.close()
 
 
 def fill_number(field, text: str, attempts: int = 3) -> None:

@@ -20,8 +20,11 @@ from hub_server import ALICE, MALLORY
 from PIL import Image
 
 import app as studio
+import ui.common
+from gan.config import APP
 from gan.serving import ExpiringFolders
 from gan.zoo import DEFAULT_MODEL, ModelCache, resolve_model
+from ui.common import Session, forget_session, fresh_run_dir, user_errors
 
 pytestmark = pytest.mark.app
 
@@ -126,7 +129,7 @@ def test_eight_visitors_at_once_never_see_each_others_models_images_or_tokens(hu
 
 
 def test_a_long_run_neither_blocks_quick_requests_nor_lets_its_line_grow_without_bound(app_url, uploads, monkeypatch):
-    monkeypatch.setitem(studio.LINE_MAX_WAITING, "train", 1)
+    monkeypatch.setitem(APP.line_max_waiting, "train", 1)
     first, second, third, quick = (Client(app_url, verbose=False) for _ in range(4))
     running = first.submit(*train_args(uploads, steps=10**6, minutes=5), api_name="/train")
     waiting = None
@@ -153,11 +156,11 @@ def test_a_long_run_neither_blocks_quick_requests_nor_lets_its_line_grow_without
 
 
 def test_running_out_of_memory_is_a_message_for_that_visitor(tmp_path):
-    @studio.user_errors
+    @user_errors
     def greedy() -> None:
         raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 80.00 GiB")
 
-    @studio.user_errors
+    @user_errors
     def greedy_stream():
         yield 1
         raise MemoryError
@@ -169,15 +172,15 @@ def test_running_out_of_memory_is_a_message_for_that_visitor(tmp_path):
 
 
 def test_an_ended_session_forgets_its_runs_but_not_shared_models(tmp_path, monkeypatch):
-    monkeypatch.setattr(studio, "RUN_FOLDERS", ExpiringFolders(tmp_path / "runs", max_age_s=3600))
-    run = studio.fresh_run_dir()
+    monkeypatch.setattr(ui.common, "RUN_FOLDERS", ExpiringFolders(tmp_path / "runs", max_age_s=3600))
+    run = fresh_run_dir()
     shutil.copytree(resolve_model(DEFAULT_MODEL), run / "my-dcgan-1")
     embedded = resolve_model(DEFAULT_MODEL)  # shared by everyone: never deleted
     cache = ModelCache(max_models=4)
     cache.get(run / "my-dcgan-1")
     cache.get(embedded)
-    session = {"models": {"my-dcgan-1": str(run / "my-dcgan-1"), "pulled": str(embedded)}}
-    studio.forget_session(session, cache)
+    session = Session(models={"my-dcgan-1": str(run / "my-dcgan-1"), "pulled": str(embedded)})
+    forget_session(session, cache)
     assert not run.exists() and (embedded / "model.safetensors").exists()
     assert len(cache) == 0  # nothing this visitor used stays loaded on their account
 
@@ -185,7 +188,7 @@ def test_an_ended_session_forgets_its_runs_but_not_shared_models(tmp_path, monke
 def test_when_a_session_expires_its_fine_tuned_run_is_deleted(uploads, random_vgg19, tmp_path, monkeypatch):
     from conftest import free_port
 
-    monkeypatch.setattr(studio, "RUN_FOLDERS", ExpiringFolders(tmp_path / "runs", max_age_s=3600))
+    monkeypatch.setattr(ui.common, "RUN_FOLDERS", ExpiringFolders(tmp_path / "runs", max_age_s=3600))
     demo = studio.build_app(style_weights=random_vgg19, session_ttl_s=2)
     demo.launch(server_name="127.0.0.1", server_port=free_port(), prevent_thread_lock=True, quiet=True, ssr_mode=False)
     try:

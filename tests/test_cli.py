@@ -16,7 +16,7 @@ def test_generate_writes_pngs_with_seed_metadata_a_grid_and_a_gif(tiny_checkpoin
                  "--out", str(out), "--grid", "--interpolate", "--steps", "3"])  # fmt: skip
     assert code == 0
     pngs = sorted(out.glob("tiny_seed*.png"))
-    assert [p.name for p in pngs] == ["tiny_seed0000000004_psi0.5.png", "tiny_seed0000000009_psi0.5.png"]
+    assert [p.name for p in pngs] == ["tiny_seed4_psi0.5.png", "tiny_seed9_psi0.5.png"]
     with Image.open(pngs[1]) as image:
         assert image.text["seed"] == "9" and image.text["model"] == "tiny"
     assert len(list(out.glob("tiny_grid_*.png"))) == 1

@@ -71,8 +71,8 @@ def test_folder_with_hostile_files_reports_every_skip(tmp_path):
     data, report = load_image_folder([tmp_path], 16, 3, FEW)
     assert data.shape == (4, 3, 16, 16)  # the three, and the 4x4 one upscaled
     reasons = dict(report.skipped)
-    assert reasons["notes.txt"] == "not an image (or a kind this app cannot read)"
-    assert "corrupt or truncated" in reasons["truncated.png"]
+    assert reasons["notes.txt"] == "not an image"
+    assert "damaged or truncated" in reasons["truncated.png"]
     assert reasons["empty.png"] == "empty file"
     assert "Error" not in report.summary()  # plain words, never an exception's class name
     assert report.upscaled == ["tiny.png"]
@@ -131,7 +131,7 @@ def test_tar_links_are_skipped_and_oversized_entries_refused(tmp_path):
     data, report = load_image_folder([path], 8, 1, UploadLimits(min_images=2, max_file_bytes=4000))
     reasons = dict(report.skipped)
     assert data.shape[0] == 2
-    assert "link" in reasons["link.png"] and "larger than" in reasons["big.png"]
+    assert "link" in reasons["link.png"] and reasons["big.png"] == "too large (over 3 KiB)"
 
 
 def test_total_size_limit_and_corrupt_archives(tmp_path):

@@ -34,8 +34,9 @@ def test_deploy_creates_a_gradio_space_with_the_app_its_weights_and_its_configur
         "alice/demo", f"{hub.url}/spaces/alice/demo", True, False, "gradio")  # fmt: skip
     assert "alice/demo" in hub.spaces and "alice/demo" not in hub.repos  # a Space, not a model repo
     files = hub.files("alice/demo", repo_type="space")
-    package = {p.relative_to(ROOT).as_posix() for p in (ROOT / "gan").rglob("*.py") if "__pycache__" not in p.parts}
-    assert package <= set(files) and {"gan/share.py", "gan/deploy.py"} <= package
+    packages = {p.relative_to(ROOT).as_posix() for name in ("ui", "gan") for p in (ROOT / name).rglob("*.py")
+                if "__pycache__" not in p.parts}  # fmt: skip
+    assert packages <= set(files) and {"gan/share.py", "gan/jobs.py", "ui/__init__.py", "ui/style.py"} <= packages
     assert files["app.py"] == (ROOT / "app.py").read_bytes()
     assert files["requirements.txt"] == (ROOT / "requirements.txt").read_bytes()
     for name, folder in embedded_models().items():
@@ -62,11 +63,12 @@ def test_deploy_creates_a_gradio_space_with_the_app_its_weights_and_its_configur
 
 def test_a_second_deploy_updates_the_space_removes_stale_files_and_requests_hardware(hub):
     first = deploy(DeployConfig("alice/demo"), ALICE)
-    hub.add_repo("alice/demo", {"gan/retired.py": b"# gone in the next version"}, repo_type="space")
+    hub.add_repo("alice/demo", {"gan/retired.py": b"# gone", "ui/retired.py": b"# gone too"}, repo_type="space")
     second = deploy(DeployConfig("alice/demo", hardware="t4-small", docker=True, private=True), ALICE)
     assert first.created and not second.created and second.private is False  # visibility left as it was
     files = hub.files("alice/demo", repo_type="space")
-    assert "gan/retired.py" not in files and files["Dockerfile"] == (ROOT / "Dockerfile").read_bytes()
+    assert not {"gan/retired.py", "ui/retired.py"} & set(files)
+    assert files["Dockerfile"] == (ROOT / "Dockerfile").read_bytes()
     meta = front_matter(files["README.md"])
     assert (meta["sdk"], meta["app_port"], meta["suggested_hardware"]) == ("docker", 7860, "t4-small")
     assert not {"sdk_version", "python_version", "app_file"} & set(meta) and meta["models"] == ["timm/vgg19.tv_in1k"]

@@ -21,7 +21,12 @@ from hub_repos import folder_files
 from hub_server import ALICE
 
 import app as studio
-from gan.zoo import DEFAULT_MODEL, DEFAULT_MODEL_ENV
+from gan.errors import InvalidInputError
+from gan.jobs import start_model
+from gan.share import permalink_url, samples_permalink, style_permalink
+from gan.zoo import DEFAULT_MODEL, DEFAULT_MODEL_ENV, STYLE_EXAMPLES, embedded_models
+from ui.common import Session
+from ui.links import share_unavailable
 
 pytestmark = pytest.mark.app
 ROOT = Path(__file__).resolve().parent.parent
@@ -39,21 +44,21 @@ def test_the_configured_default_model_is_pulled_at_start_and_offered_to_every_vi
     model = component(demo, gr.Dropdown, elem_id="generate-model")
     assert model.value == "alice/tiny-gan" and ("alice/tiny-gan", "alice/tiny-gan") in model.choices
     assert not component(demo, gr.Markdown, elem_id="notice").visible
-    session = [b for b in demo.blocks.values() if isinstance(b, gr.State) and isinstance(b.value, dict)]
-    assert any("alice/tiny-gan" in state.value.get("models", {}) for state in session)
+    session = [b for b in demo.blocks.values() if isinstance(b, gr.State) and isinstance(b.value, Session)]
+    assert any("alice/tiny-gan" in state.value.models for state in session)
 
 
 def test_restarted_offline_the_app_shows_its_default_model_from_the_cached_copy(hub, tiny_checkpoint, monkeypatch):
     import huggingface_hub
 
     hub.add_repo("alice/restart-gan", folder_files(tiny_checkpoint))
-    first_name, first_models, _ = studio.start_model("alice/restart-gan")  # the app's first start, online
+    first_name, first_models, _ = start_model("alice/restart-gan")  # the app's first start, online
     monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)  # restarted with the network down
     demo = studio.build_app(default_model="alice/restart-gan")
     assert component(demo, gr.Dropdown, elem_id="generate-model").value == first_name == "alice/restart-gan"
     assert not component(demo, gr.Markdown, elem_id="notice").visible  # no fallback to the embedded model
-    session = [b.value for b in demo.blocks.values() if isinstance(b, gr.State) and isinstance(b.value, dict)]
-    assert any(state.get("models") == first_models for state in session)
+    session = [b.value for b in demo.blocks.values() if isinstance(b, gr.State) and isinstance(b.value, Session)]
+    assert any(state.models == first_models for state in session)
 
 
 @pytest.mark.parametrize(
@@ -96,11 +101,11 @@ def test_share_unavailable_says_why(monkeypatch):
     monkeypatch.setenv("HTTPS_PROXY", dead)
     monkeypatch.delenv("SPACE_ID", raising=False)
     started = time.monotonic()
-    reason = studio.share_unavailable()
+    reason = share_unavailable()
     assert reason is not None and reason.startswith("Gradio's share server api.gradio.app cannot be reached (")
     assert time.monotonic() - started < 5
     monkeypatch.setenv("SPACE_ID", "alice/demo")
-    assert "runs on a Hugging Face Space, which is public already" in (studio.share_unavailable() or "")
+    assert "runs on a Hugging Face Space, which is public already" in (share_unavailable() or "")
 
 
 @pytest.mark.parametrize("entry", [["app.py"], ["-m", "gan", "app"]], ids=["app.py", "python -m gan app"])
@@ -129,30 +134,29 @@ def test_share_without_network_starts_locally_and_says_why(entry):
         process.wait(timeout=30)
 
 
-def test_a_results_link_comes_from_the_images_own_metadata_and_this_servers_address(client, app_url):
+def test_a_results_link_comes_from_the_images_own_metadata(client, app_url):
     gallery, _grid, _zip = client.predict(DEFAULT_MODEL, 7, 3, 0.55, api_name="/generate")
-    shown = [{"image": handle_file(item["image"]), "caption": item["caption"]} for item in gallery]
-    link = client.predict(shown, api_name="/result_link")  # a Textbox update: value and label
-    assert link["value"] == f"{app_url}?model={DEFAULT_MODEL}&seed=7&count=3&truncation=0.55"
-    assert link["label"].startswith("Link to this result")
-    mixed = client.predict(shown[:1] + shown[2:], api_name="/result_link")
-    assert (mixed["value"], mixed["label"]) == ("", "No link: these images do not come from one request")
+    shown = [item["image"] for item in gallery]
+    link = samples_permalink(shown, {}, embedded_models())
+    assert permalink_url(app_url, link) == f"{app_url}?model={DEFAULT_MODEL}&seed=7&count=3&truncation=0.55"
+    with pytest.raises(InvalidInputError, match="these images do not come from one request"):
+        samples_permalink(shown[:1] + shown[2:], {}, embedded_models())
 
 
-def test_a_style_results_link_names_bundled_images_and_never_carries_uploads(client, app_url, tmp_path):
+def test_a_style_results_link_names_bundled_images_and_never_carries_uploads(client, tmp_path):
     from PIL import Image
 
-    examples = ROOT / "weights" / "style-examples"
     upload = tmp_path / "my-photo.png"
     Image.new("RGB", (48, 40), (200, 30, 90)).save(upload)
-    for content, expected, note in [
-        (examples / "content-temple.jpg", "?content=content-temple.jpg&styles=style-mosaic.png&size=64", None),
-        (upload, "?size=64", "settings only: a link never carries your own images"),
+    style = STYLE_EXAMPLES / "style-mosaic.png"
+    for content, expected, names_images in [
+        (STYLE_EXAMPLES / "content-temple.jpg", "?content=content-temple.jpg&styles=style-mosaic.png&size=64", True),
+        (upload, "?size=64", False),
     ]:
-        style = handle_file(str(examples / "style-mosaic.png"))
-        args = [handle_file(str(content)), [style], "", 64, 2, 1.0, 100.0, 0.0, "none", 1.0, 1, 0, "content", 4]
+        args = [handle_file(str(content)), [handle_file(str(style))], "", 64, 2, 1.0, 100.0, 0.0, "none", 1.0, 1, 0,
+                "content", 4]  # fmt: skip
         _image, _status, result = client.predict(*args, api_name="/stylize")
-        update = client.predict(handle_file(result), handle_file(str(content)), [style], api_name="/style_result_link")
-        link = update["value"]
-        assert link.startswith(f"{app_url}{expected}&steps=2&") and "style_seed=4" in link and "my-photo" not in link
-        assert (note in update["label"]) if note else update["label"].endswith("same model and settings")
+        link, named = style_permalink(result, content, [style], STYLE_EXAMPLES)
+        url = permalink_url("", link)
+        assert url.startswith(f"{expected}&steps=2&") and "style_seed=4" in url and "my-photo" not in url
+        assert named is names_images

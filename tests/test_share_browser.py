@@ -28,7 +28,7 @@ def test_a_permalink_shows_the_same_image_as_the_cli_and_so_does_its_copy_link(h
     assert main(["pull", "alice/tiny-link", "--out", str(tmp_path / "pulled")]) == 0
     assert main(["generate", "--model", str(tmp_path / "pulled"), "--seed", "42", "--count", "1", "--truncation",
                  "0.7", "--out", str(tmp_path / "cli")]) == 0  # fmt: skip
-    (cli_png,) = (tmp_path / "cli").glob("*_seed0000000042_psi0.7.png")
+    (cli_png,) = (tmp_path / "cli").glob("*_seed42_psi0.7.png")
     with Image.open(cli_png) as expected:
         cli_pixels = (expected.mode, expected.size, expected.tobytes())
     sha = hub.repos["alice/tiny-link"].branches["main"]
@@ -51,6 +51,10 @@ def test_a_permalink_shows_the_same_image_as_the_cli_and_so_does_its_copy_link(h
         with served_png(page, image) as shown:
             assert (shown.mode, shown.size, shown.tobytes()) == cli_pixels
         assert page.get_by_label("First seed").input_value() == "42"
+        assert page.locator("#generate-model input").input_value() == f"alice/tiny-link@{sha[:7]}"  # a short name
+        description = page.locator("#generate-model-info")
+        expect(description).to_contain_text(f"pinned to commit {sha}", timeout=30_000)  # the commit in its details
+        assert "/tmp" not in description.inner_text() and str(tmp_path) not in description.inner_text()
 
 
 def test_malformed_parameters_are_ignored_with_a_notice_and_the_rest_applies(app_url):

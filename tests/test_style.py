@@ -31,6 +31,7 @@ from gan.style import (
     gram_matrix,
     load_vgg19_weights,
     parse_blend_weights,
+    plan_levels,
     rgb_to_yiq,
     stylize,
     total_variation,
@@ -144,7 +145,10 @@ def test_a_coarse_pass_ends_when_it_stops_improving(weights):
     config = fast(size=64, levels=2, coarse_steps=100, steps=2, coarse_plateau=1.0)  # any 10-step gain is "too small"
     events = list(stylize(content_image(64, 64), [style_image(RED)], weights, config, device="cpu"))
     assert [e.level for e in events[:-1]] == [0] * 11 + [1] * 2
-    assert events[-1].step == 13 and events[-2].total_steps == 13  # the progress total shrinks to match
+    assert events[-1].step == 13 and events[-2].total_steps == 13  # evaluations: the count shrinks to match
+    # progress for a person: a total that never changes, where a pass that ended early counts as done
+    assert {e.planned_steps for e in events} == {102} and plan_levels(config, (64, 64)) == [(32, 100), (64, 2)]
+    assert [e.position for e in events] == [*range(1, 12), 101, 102, 102]
 
 
 def test_a_seed_makes_noise_starts_reproducible(weights):
@@ -397,7 +401,7 @@ def test_cli_writes_a_png_with_its_settings(random_vgg19, tmp_path):
     assert code == 0
     with Image.open(out) as image:
         assert image.size == (48, 34) and image.text["seed"] == "7" and image.text["blend"] == "2, 1"
-        assert image.text["styles"] == "s1.png, s2.png" and image.text["weights"] == str(random_vgg19)
+        assert image.text["styles"] == "s1.png, s2.png" and image.text["weights"] == random_vgg19.name  # no path
 
 
 def test_cli_bad_input_is_one_line_and_exit_2(random_vgg19, tmp_path, capsys, monkeypatch, hub):

@@ -1,0 +1,250 @@
+"""The jobs both faces perform, written once: the web app (ui/) and the command line (gan/cli.py) call these.
+
+Naming result files, writing their settings into PNG text, saving a finished fine-tune with its quality
+report, planning where a training run starts, the model the app shows first, and the sentences that report
+a publication. A PNG written by either face carries the same JSON settings, so a link can be made from it
+(gan.share) whichever wrote it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+import zipfile
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from gan.checkpoint import Checkpoint, load_checkpoint, read_config
+from gan.config import InterpolateConfig
+from gan.errors import CheckpointError, GanError
+from gan.images import make_grid, save_gif, save_png, to_pil, upscale
+from gan.models import get_architecture, trainable
+from gan.style import StyleConfig
+from gan.train import RunState, TrainResult
+from gan.zoo import DEFAULT_MODEL, embedded_models
+
+# -- result files: names and settings ---------------------------------------------------------------
+
+
+def file_label(name: str) -> str:
+    """A model name as a file-name part: Hub names look like owner/name@revision."""
+    return name.replace("/", "--").replace("\\", "--")
+
+
+def seed_text(seeds: Sequence[int]) -> str:
+    """Seeds in the form gan.config.parse_seed_list reads: [0..15] -> "0-15", [3, 7, 8, 9] -> "3,7-9"."""
+    parts: list[str] = []
+    start = previous = None
+    for seed in [*seeds, None]:
+        if start is not None and seed is not None and previous is not None and seed == previous + 1:
+            previous = seed
+            continue
+        if start is not None:
+            parts.append(str(start) if start == previous else f"{start}-{previous}")
+        start = previous = seed
+    return ",".join(parts)
+
+
+def sample_name(model: str, seed: int, truncation: float) -> str:
+    """One sample's file name, the same from the app and the CLI: <model>_seed<seed>_psi<ψ>.png."""
+    return f"{file_label(model)}_seed{seed}_psi{truncation:g}.png"
+
+
+def save_samples(images: torch.Tensor, model: str, seeds: Sequence[int], truncation: float, out: Path) -> list[Path]:
+    """One PNG per image (B, C, H, W), named and tagged with its model, seed and ψ."""
+    return [
+        save_png(image, out / sample_name(model, seed, truncation),
+                 {"model": model, "seed": seed, "truncation": truncation})
+        for seed, image in zip(seeds, to_pil(images), strict=True)
+    ]  # fmt: skip
+
+
+def save_grid(
+    images: torch.Tensor, model: str, seeds: Sequence[int], truncation: float, out: Path, min_side: int = 0
+) -> Path:
+    """All images as one grid PNG, upscaled (nearest neighbour) to at least `min_side` px."""
+    grid = upscale(to_pil(make_grid(images)[None])[0], min_side)
+    name = f"{file_label(model)}_grid_seeds{seeds[0]}-{seeds[-1]}_psi{truncation:g}.png"
+    return save_png(grid, out / name, {"model": model, "seeds": seed_text(seeds), "truncation": truncation})
+
+
+def zip_files(paths: Iterable[Path], destination: Path, folder: Path | None = None) -> Path:
+    """The files in one zip (PNGs are compressed already: stored, not deflated): side by side, or under
+    `folder`'s name at their place in it."""
+    with zipfile.ZipFile(destination, "w") as archive:
+        for path in paths:
+            archive.write(path, path.relative_to(folder.parent) if folder is not None else path.name)
+    return destination
+
+
+def samples_zip_name(model: str, seeds: Sequence[int], truncation: float) -> str:
+    return f"{file_label(model)}_seeds{seeds[0]}-{seeds[-1]}_psi{truncation:g}.zip"
+
+
+def save_walk(
+    frames: torch.Tensor, model: str, config: InterpolateConfig, out: Path, min_side: int = 0, grid: bool = False
+) -> list[Path]:
+    """A latent walk's frames (N, C, H, W) as a looping GIF, and with `grid` a PNG of up to 16 evenly spaced frames."""
+    settings = {"model": model, "seeds": seed_text(config.seeds), "method": config.method,
+                "truncation": config.truncation}  # fmt: skip
+    label = f"{file_label(model)}_walk_{config.method}_seeds{'-'.join(map(str, config.seeds))}"[:120]
+    pictures = [upscale(frame, min_side) for frame in to_pil(frames)]
+    paths = [save_gif(pictures, out / f"{label}.gif", config.frame_ms, comment=json.dumps(settings))]
+    if grid:
+        strip = frames[:: max(1, len(frames) // 16)][:16]  # (<=16, C, H, W)
+        picture = upscale(to_pil(make_grid(strip, columns=8)[None])[0], 2 * min_side)
+        paths.append(save_png(picture, out / f"{label}_grid.png", settings))
+    return paths
+
+
+def weights_label(source: str) -> str:
+    """Where style weights came from, fit to publish: a Hub name as it is, a local file by its name only."""
+    path = Path(source)
+    return path.name if path.is_absolute() or path.exists() else source
+
+
+def style_stem(content: str | Path, config: StyleConfig) -> str:
+    """A style result's file name without suffix: <content>_styled_<size>px_seed<seed>."""
+    return f"{Path(content).stem[:40]}_styled_{config.size}px_seed{config.seed}"
+
+
+def style_metadata(
+    content: str | Path, styles: Sequence[str | Path], config: StyleConfig, steps: int, weights_source: str
+) -> dict[str, Any]:
+    """A style result's settings, for its PNG: images by name, the whole config as JSON (gan.share links it)."""
+    return {
+        "content": Path(content).name,
+        "styles": ", ".join(Path(style).name for style in styles),
+        "blend": ", ".join(f"{w:g}" for w in config.style_blend) or "equal",
+        "seed": config.seed,
+        "steps": steps,
+        "weights": weights_label(weights_source),
+        "config": asdict(config),
+    }
+
+
+# -- models: what the app shows first, and how a model is described --------------------------------
+
+_PATH = re.compile(r"(?:[A-Za-z]:)?[^\s'\"`,;()]*[/\\][^\s'\"`,;()]*")
+
+
+def without_paths(text: str) -> str:
+    """`text` with every file path cut to its last part ("/home/me/photos/a.png" -> "a.png"): fit for a visitor."""
+
+    def name(match: re.Match[str]) -> str:
+        found = match.group(0)
+        if "://" in found:
+            return found  # a URL names a public place, not this machine
+        return re.split(r"[/\\]", found.rstrip("/\\"))[-1] or found
+
+    return _PATH.sub(name, text)
+
+
+def model_summary(name: str, checkpoint: Checkpoint) -> list[str]:
+    """Lines that describe a model to a visitor: its shape and how it was trained, never a local path."""
+    lines = [f"**{short_name(name)}**: {checkpoint.describe()}"]
+    meta = checkpoint.metadata
+    if "steps" in meta:
+        data = without_paths(str(meta.get("data", "?")))
+        lines.append(f"trained {meta['steps']} steps in {meta.get('seconds', '?')} s on {data}")
+    if "@" in name:
+        lines.append(f"pinned to commit `{name.rsplit('@', 1)[1]}`")
+    return lines
+
+
+def short_name(name: str) -> str:
+    """How a list shows a model: a Hub model pinned to a 40-digit commit shows its first 7 digits."""
+    base, at, revision = name.rpartition("@")
+    if at and re.fullmatch(r"[0-9a-f]{40}", revision):
+        return f"{base}@{revision[:7]}"
+    return name
+
+
+def start_model(spec: str) -> tuple[str, dict[str, str], str | None]:
+    """The model the app shows first: (its name, models every visitor gets, a notice if the configured one failed).
+
+    `spec` is an embedded model's name or a Hub repo id (pulled now, anonymously): see
+    gan.zoo.configured_default_model and `python -m gan deploy --model`.
+    """
+    from gan.hub import pull
+
+    if spec in embedded_models():
+        return spec, {}, None
+    if "/" in spec:
+        try:
+            result = pull(spec, allow_local=False)
+            return result.name, {result.name: str(result.folder)}, None
+        except GanError as error:
+            notice = f"The default model {spec} could not be loaded ({error}): showing {DEFAULT_MODEL} instead."
+    else:
+        notice = f"The configured default model {spec!r} is not one of this app's models: showing {DEFAULT_MODEL}."
+    print(notice, file=sys.stderr)
+    return DEFAULT_MODEL, {}, notice
+
+
+# -- training: where a run starts, and saving what it made ------------------------------------------
+
+
+@dataclass
+class TrainingStart:
+    """Where a run begins: a new pair of an architecture, a pretrained pair, or an earlier run's state."""
+
+    architecture: str
+    model_config: Any  # the architecture's config dataclass: resolution, channels, ...
+    init: Checkpoint | None = None  # fine-tune: the pair to start from (its discriminator too)
+    resume: RunState | None = None  # resume: weights, optimiser moments, counters
+
+
+def plan_training(
+    architecture: str = "dcgan",
+    shape: dict[str, int | None] | None = None,
+    init: str | Path | None = None,
+    resume: str | Path | None = None,
+) -> TrainingStart:
+    """Resume the run saved in `resume`, else fine-tune the checkpoint folder `init`, else build `architecture`
+    at `shape` (None values: the architecture's defaults)."""
+    if resume is not None:
+        state = RunState.load(resume)
+        return TrainingStart(state.architecture, state.model_config, resume=state)
+    if init is not None:
+        reason = trainable(read_config(init)[0])  # said before the model (or any data) is loaded
+        if reason:
+            raise CheckpointError(reason)
+        checkpoint = load_checkpoint(init, with_discriminator=True)
+        return TrainingStart(checkpoint.architecture, checkpoint.config, init=checkpoint)
+    given = {key: value for key, value in (shape or {}).items() if value is not None}
+    return TrainingStart(architecture, get_architecture(architecture).config_class(**given))
+
+
+def describe_start(name: str, model_config: Any) -> str:
+    """What fine-tuning `name` (of shape `model_config`) does to a visitor's pictures, said before training starts."""
+    side = model_config.resolution
+    mode = f"{'colour' if model_config.channels == 3 else 'greyscale'} {side}×{side} px"
+    return f"{short_name(name)} makes {mode} images: your pictures are trained as {mode} (centre-cropped, resized)."
+
+
+def save_trained(
+    folder: Path, result: TrainResult, preview: torch.Tensor, data: torch.Tensor, command: str, data_label: str
+) -> dict[str, dict[str, float]]:
+    """Measure a finished run's quality against its data and save the run with it (gan.runs.save_run)."""
+    from gan.metrics import evaluate_generator
+    from gan.runs import save_run
+
+    quality = evaluate_generator(result.generator, data)
+    record = {"command": command, "data": data_label, "data_shape": list(data.shape), "quality": quality}
+    save_run(folder, result, preview, record)
+    return quality
+
+
+# -- publications -----------------------------------------------------------------------------------
+
+
+def publication_state(created: bool, private: bool | None) -> str:
+    """How a push or a Space publication went, in the words both faces print."""
+    shown = "private" if private else "public"
+    return f"{shown}, created" if created else f"{shown}, updated (it existed, so its visibility was left as it was)"

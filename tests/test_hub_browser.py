@@ -1,0 +1,49 @@
+"""The Hub tab as a visitor meets it, in headless Chromium (Debian's), driven by Playwright."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import open_page
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def page(app_url):
+    with open_page(app_url, viewport={"width": 1280, "height": 1000}) as page:
+        yield page
+
+
+def test_loading_a_hub_model_puts_it_in_the_generate_tab(page, hub):
+    from hub_repos import huggan_bin_files, trained_sprint_generator
+
+    hub.add_repo("huggan/dcgan-browser", huggan_bin_files(trained_sprint_generator(), license="mit"))
+    page.get_by_role("tab", name="Hub").click()
+    assert page.locator("#push-model input").input_value() == ""  # no model of their own yet: none chosen for them
+    page.locator("#hub-repo textarea").fill("https://huggingface.co/huggan/dcgan-browser")
+    page.locator("#hub-load").click()
+    page.locator("#pull-report").get_by_text("huggan_dcgan, 64x64 RGB").wait_for(timeout=30_000)
+    assert page.locator("#hub-token input").get_attribute("type") == "password"  # a token is never shown
+    assert page.locator("#push-model input").input_value() == "huggan/dcgan-browser"  # the newest model
+    page.get_by_role("tab", name="Generate").click()
+    page.get_by_text("huggan/dcgan-browser: huggan_dcgan 64x64, RGB").wait_for(timeout=30_000)
+    page.locator("#generate-run").click()
+    page.locator('#gallery img[src*="huggan--dcgan-browser_seed0_"]').first.wait_for(timeout=30_000)
+
+
+def test_a_failed_load_replaces_the_message_and_marks_nothing_else(page, hub):
+    from playwright.sync_api import expect
+
+    page.get_by_role("tab", name="Hub").click()
+    report = page.locator("#pull-report")
+    expect(report).to_contain_text("Loaded")  # the previous test's load
+    page.locator("#hub-repo textarea").fill("nobody/nothing")
+    page.locator("#hub-load").click()
+    expect(page.locator(".toast-body")).to_contain_text("repo nobody/nothing was not found", timeout=30_000)
+    expect(report).not_to_contain_text("Loaded")  # the new outcome replaced the old message
+    page.locator(".toast-body button").first.click()
+    assert "Error" not in page.locator("#push-model").inner_text()
+    for tab, other in (("Generate", "#generate-model"), ("Fine-tune", "#train-start")):
+        page.get_by_role("tab", name=tab).click()  # no error badge on another tab's model list
+        expect(page.locator(other)).to_be_visible()
+        assert "Error" not in page.locator(other).inner_text(), other

@@ -1,0 +1,251 @@
+"""What the tabs share: the visitor's session, error translation, waiting lines, result folders, checked inputs."""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import inspect
+import logging
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+import spaces
+import torch
+
+from gan.config import APP
+from gan.errors import GanError
+from gan.jobs import short_name
+from gan.serving import ExpiringFolders, InteractivePriority, release_memory
+from gan.zoo import ModelCache, embedded_models, resolve_model
+from ui.gradio_internals import after_preprocess, check_before_preprocess, queued_events
+
+ZERO_GPU = spaces.config.Config.zero_gpu  # on ZeroGPU every GPU call runs in a worker and must be queued
+OUTPUT_FOLDERS = ExpiringFolders(Path(tempfile.gettempdir()) / "gan-studio-outputs", APP.output_max_age_s)
+RUN_FOLDERS = ExpiringFolders(Path(tempfile.gettempdir()) / "gan-studio-runs", APP.run_max_age_s, APP.runs_max_bytes)
+log = logging.getLogger("gan_studio")
+
+
+@dataclass
+class Session:
+    """One visitor's own things, kept in a gr.State: never shared, forgotten when the session ends."""
+
+    models: dict[str, str] = field(default_factory=dict)  # name -> checkpoint folder: Hub pulls and fine-tunes
+    last_run: str | None = None  # the latest fine-tuned run's folder ("Resume my last run")
+    recent: str | None = None  # the model this visitor added last: what Push offers first
+
+    def folder(self, name: str) -> Path:
+        """This visitor's models first (Hub pulls, fine-tunes), then the embedded ones."""
+        if name in self.models:
+            return Path(self.models[name])
+        if name not in embedded_models():
+            raise GanError(f"unknown model {name!r}: pick one from the list")
+        return resolve_model(name)
+
+    def add(self, name: str, folder: str | Path) -> None:
+        self.models[name] = str(folder)
+        self.recent = name
+
+    def choices(self) -> list[tuple[str, str]]:
+        """(label, name) for a model list: the embedded models, then this visitor's own."""
+        return [(short_name(name), name) for name in [*embedded_models(), *self.models]]
+
+
+@dataclass
+class RunControl:
+    """A visitor's long job (training, a style render): Stop sets `stop`, the running loop reads it."""
+
+    running: bool = False
+    stop: bool = False
+
+
+@dataclass
+class Studio:
+    """What every tab is built with: objects shared by all visitors, and the page's per-visitor states."""
+
+    demo: gr.Blocks
+    cache: ModelCache
+    priority: InteractivePriority  # long loops pause between steps while a generate request runs
+    lines: WaitingLines
+    session: gr.State  # a Session
+    linked: gr.State  # what a permalink asks to run once the page has opened: "generate", "style" or None
+
+
+def forget_session(session: Session, cache: ModelCache) -> None:
+    """A visitor's session has ended: drop their models from the shared cache and delete the runs they
+    fine-tuned (only folders under RUN_FOLDERS: pulled Hub models live in a shared cache of their own)."""
+    runs_root = RUN_FOLDERS.root.resolve()
+    for folder in session.models.values():
+        cache.forget(folder)
+        run_dir = Path(folder).resolve().parent  # runs are saved as fresh_run_dir()/name
+        if run_dir.parent == runs_root:
+            shutil.rmtree(run_dir, ignore_errors=True)
+
+
+def visitor_token(token_text: str | None, oauth_token: gr.OAuthToken | None) -> str | None:
+    """The logged-in visitor's OAuth token, else the one they pasted. Used for one call, never stored."""
+    if oauth_token is not None and oauth_token.token:
+        return oauth_token.token
+    return (token_text or "").strip() or None
+
+
+def fresh_output_dir() -> Path:
+    """A folder for one request's files (removed after APP.output_max_age_s)."""
+    return OUTPUT_FOLDERS.fresh()
+
+
+def fresh_run_dir() -> Path:
+    """A folder for one fine-tuning run (kept APP.run_max_age_s, within APP.runs_max_bytes for all runs)."""
+    return RUN_FOLDERS.fresh()
+
+
+# -- errors: a visitor's mistake is their message and one log line; a bug keeps its traceback ----------
+
+OUT_OF_MEMORY = (
+    "the machine ran out of memory for this request: try fewer images, a smaller size or a smaller batch "
+    "(other visitors' work is unaffected)"
+)
+
+
+def visitor_error(message: str, where: str) -> gr.Error:
+    """An expected error (bad input, a Hub refusal, no memory): shown to this visitor, logged as one line."""
+    log.warning("visitor error in %s: %s", where, message.replace("\n", " | "))
+    return gr.Error(message, print_exception=False)
+
+
+@contextlib.contextmanager
+def _as_visitor_messages(where: str) -> Iterator[None]:
+    try:
+        yield
+    except GanError as error:
+        raise visitor_error(str(error), where) from error
+    except (torch.OutOfMemoryError, MemoryError) as error:
+        release_memory()
+        raise visitor_error(OUT_OF_MEMORY, where) from error
+
+
+def user_errors(handler: Callable[..., Any]) -> Callable[..., Any]:
+    """The package's typed errors, and running out of memory, become a message for this visitor only (plain
+    and generator handlers); anything else is a bug and reaches Gradio, which logs its traceback."""
+    where = handler.__name__
+    if inspect.isgeneratorfunction(handler):
+
+        @functools.wraps(handler)
+        def streaming(*args: Any, **kwargs: Any) -> Iterator[Any]:
+            with _as_visitor_messages(where):
+                yield from handler(*args, **kwargs)
+
+        return streaming
+
+    @functools.wraps(handler)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        with _as_visitor_messages(where):
+            return handler(*args, **kwargs)
+
+    return wrapped
+
+
+def releasing_memory(handler: Callable[..., Iterator[Any]]) -> Callable[..., Iterator[Any]]:
+    """For big streaming jobs (training, style): however they end (done, error, Stop, a closed tab),
+    hand the memory they freed back to the system so a day of them does not grow the process."""
+
+    @functools.wraps(handler)
+    def run(*args: Any, **kwargs: Any) -> Iterator[Any]:
+        try:
+            yield from handler(*args, **kwargs)
+        finally:
+            release_memory()
+
+    return run
+
+
+# -- queue lines -------------------------------------------------------------------------------------
+
+
+class WaitingLines:
+    """Bounds how many long jobs of each kind wait in Gradio's queue, so fine-tuning runs cannot fill the
+    whole queue and lock quick requests out (Gradio bounds only the total, `max_size`). A refused visitor
+    gets the reason as a validation message, before anything is queued."""
+
+    def __init__(self, demo: gr.Blocks, limits: dict[str, int]) -> None:
+        self.demo = demo
+        self.limits = limits  # read at each check: APP.line_max_waiting
+
+    def validator(self, concurrency_id: str, what: str, input_count: int) -> Callable[..., list[Any]]:
+        """A Gradio `validator=` that refuses a new `concurrency_id` job while its line is full."""
+
+        def check(*_values: Any) -> list[Any]:
+            waiting = queued_events(self.demo, concurrency_id)
+            verdicts = [gr.validate(True, "")] * input_count
+            if waiting >= self.limits[concurrency_id]:
+                message = f"the line for {what} is full ({waiting} waiting): please try again in a few minutes"
+                log.warning("visitor refused: %s", message)
+                verdicts[0] = gr.validate(False, message)
+            return verdicts
+
+        return check
+
+
+# -- inputs checked where they arrive -----------------------------------------------------------------
+
+
+def checked_number(component: Any, name: str) -> Any:
+    """A gr.Number or gr.Slider whose out-of-range or (for precision 0) fractional values are refused with a
+    message naming the field, before Gradio's own check, which names no field."""
+
+    def check(value: Any) -> Any:
+        if value is None:
+            return value
+        try:
+            number = float(value)
+            whole = number == int(number)
+        except (TypeError, ValueError, OverflowError):
+            raise visitor_error(f"{name} must be a number, got {value!r}", name) from None
+        if component.precision == 0 and not whole:
+            raise visitor_error(f"{name} must be a whole number, got {number:g}", name)
+        low, high = component.minimum, component.maximum
+        if (low is not None and number < low) or (high is not None and number > high):
+            raise visitor_error(f"{name} must be from {_shown(low)} to {_shown(high)}, got {_shown(number)}", name)
+        return value
+
+    return check_before_preprocess(component, check)
+
+
+def _shown(number: float | None) -> str:
+    """4294967295 as itself, 0.5 as 0.5: not 4.29497e+09."""
+    if number is None:
+        return "any"
+    return str(int(number)) if float(number).is_integer() else f"{number:g}"
+
+
+class UnreadableUpload(str):
+    """What an input image that cannot be decoded becomes: its message, for the handler to raise.
+    (Raising in preprocess itself would also fire in the queue's validator, where Gradio answers a bare 400.)"""
+
+
+def readable_image(image: gr.Image) -> gr.Image:
+    """An input gr.Image that answers an undecodable upload with a clear message, not Gradio's generic error:
+    the handler receives an UnreadableUpload and raises it."""
+
+    def convert(payload: Any, preprocess: Callable[[Any], Any]) -> Any:
+        try:
+            return preprocess(payload)
+        except (OSError, ValueError, SyntaxError):  # PIL's UnidentifiedImageError is an OSError
+            name = getattr(payload, "orig_name", None) or "the upload"
+            return UnreadableUpload(f"{image.label or 'image'} ({name}): not an image this app can read")
+
+    return after_preprocess(image, convert)
+
+
+def slider(
+    span: tuple[float, float, float], value: float, label: str, name: str, integer: bool = False, **kwargs: Any
+) -> gr.Slider:
+    """A gr.Slider over one of APP's (low, high, step) ranges, its inputs checked; `integer`: counts (an int in
+    the API, fractions refused)."""
+    low, high, step = span
+    widget = gr.Slider(low, high, value, step=step, label=label, precision=0 if integer else None, **kwargs)
+    return checked_number(widget, name)

@@ -1,0 +1,323 @@
+"""The Fine-tune tab: upload pictures, pick a start, train with a live preview; the result joins the visitor's
+models."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+import spaces
+import torch
+
+from gan.config import APP
+from gan.data import ARCHIVE_SUFFIXES, IMAGE_SUFFIXES, load_image_folder
+from gan.errors import GanError
+from gan.images import to_pil, upscale
+from gan.jobs import TrainingStart, describe_start, plan_training, save_trained
+from gan.losses import LOSSES
+from gan.models import get_architecture
+from gan.serving import iterate_in_background
+from gan.train import FEW_SHOT_MAX_IMAGES, TrainConfig, TrainEvent, auto_learning_rates, train
+from ui.common import (
+    ZERO_GPU,
+    RunControl,
+    Session,
+    Studio,
+    checked_number,
+    fresh_run_dir,
+    releasing_memory,
+    slider,
+    user_errors,  # fmt: skip
+)
+
+FROM_SCRATCH = {  # "Start from" choices that build a new pair instead of loading one: label -> architecture
+    "DCGAN from scratch": "dcgan",
+    "FastGAN from scratch (few-shot, 64 px and up)": "fastgan",
+}
+COLOURS = {"colour": 3, "greyscale": 1}
+
+
+def training_gpu_seconds(data: torch.Tensor, start: TrainingStart, config: TrainConfig, *args: Any) -> int:
+    """ZeroGPU duration: the time budget plus room for start-up and saving."""
+    return int(config.time_budget_s) + 60
+
+
+@spaces.GPU(duration=training_gpu_seconds)
+def run_training(
+    data: torch.Tensor,
+    start: TrainingStart,
+    config: TrainConfig,
+    control: RunControl,
+    between_steps: Callable[[], object] | None = None,
+) -> Iterator[TrainEvent]:
+    # On ZeroGPU this runs in a forked worker: `control` is a copy there, so Stop acts through Cancel.
+    def should_stop() -> bool:
+        if between_steps is not None:
+            between_steps()  # e.g. wait while a visitor's generate request runs
+        return control.stop
+
+    yield from train(data, start.model_config, config, None, should_stop, start.architecture, start.init, start.resume)
+
+
+def health_markdown(event: TrainEvent) -> str:
+    """The run's health in plain words, with the numbers folded below."""
+    h = event.health
+    words = []
+    if h.nan_recoveries:
+        words.append(f"a step blew up {h.nan_recoveries} time(s): went back and halved the learning rates")
+    if h.d_winning:
+        words.append("the discriminator is winning: easing off")
+    if h.collapse_risk:
+        words.append("samples are getting less varied")
+    line = "; ".join(words) or "training looks healthy"
+    numbers = (f"step {event.step}, {event.elapsed_s:.0f} s · r_t {h.r_t:+.2f} · augmentation {h.augment_strength:.2f}"
+               f" · preview diversity {h.diversity:.3f} · D steps skipped {h.d_steps_skipped}")  # fmt: skip
+    return f"**{line[0].upper()}{line[1:]}**\n\n<details><summary>Numbers</summary>\n\n{numbers}\n\n</details>"
+
+
+def quality_markdown(quality: dict[str, dict[str, float]]) -> str:
+    """Generated-vs-real numbers beside the real-vs-real floor (fixed random CNN features)."""
+    rows = [("FD", "fd", "lower"), ("KID x1000", "kid_x1000", "lower"), ("precision", "precision", "higher"),
+            ("recall", "recall", "higher"), ("coverage", "coverage", "higher"),
+            ("nearest training image (px)", "nn_distance", "near the floor; far lower = copying")]  # fmt: skip
+    lines = ["| quality (random-CNN features) | generated | real vs real | better |", "|---|---|---|---|"]
+    for label, key, better in rows:
+        lines.append(f"| {label} | {quality['generated'][key]:.3g} | {quality['real_floor'][key]:.3g} | {better} |")
+    return "\n".join(lines)
+
+
+def preview_image(preview: torch.Tensor) -> Any:
+    """A (C, H, W) preview grid, upscaled with nearest neighbour so its 32 px samples can be judged."""
+    return upscale(to_pil(preview[None])[0], 2 * APP.preview_min_side)
+
+
+@dataclass
+class LivePlots:
+    """The last APP.plot_max_rows points of the loss and D-output curves."""
+
+    losses: list[dict[str, Any]] = field(default_factory=list)
+    outputs: list[dict[str, Any]] = field(default_factory=list)
+
+    def add(self, event: TrainEvent) -> None:
+        self.losses += [{"step": event.step, "value": v, "series": f"loss {k}"} for k, v in event.losses.items()]
+        self.outputs += [{"step": event.step, "value": event.d_real, "series": "D(real)"},
+                         {"step": event.step, "value": event.d_fake, "series": "D(fake)"}]  # fmt: skip
+
+    def frames(self) -> tuple[Any, Any]:
+        import pandas as pd
+
+        return pd.DataFrame(self.losses[-APP.plot_max_rows :]), pd.DataFrame(self.outputs[-APP.plot_max_rows :])
+
+
+def stream_events(
+    events: Iterator[TrainEvent], budget_s: float, progress: gr.Progress
+) -> Iterator[tuple[Any, ...] | TrainEvent]:
+    """Widget updates from a running loop, about once a second (each costs CPU to send) and at every preview;
+    the final event last, as it is."""
+    plots, pending, last_update = LivePlots(), [], 0.0
+    for event in events:
+        plots.add(event)
+        if event.result is not None:
+            yield event
+            return
+        pending += event.notes
+        if event.preview is None and not pending and event.elapsed_s - last_update < APP.train_update_every_s:
+            continue
+        last_update = event.elapsed_s
+        progress(min(event.elapsed_s / budget_s, 1.0), desc=f"step {event.step}")
+        image = preview_image(event.preview) if event.preview is not None else gr.skip()
+        notes, pending = "  \n".join(pending), []
+        yield (image, health_markdown(event), notes or gr.skip(), *plots.frames()) + (gr.skip(),) * 3
+
+
+def upload_summary(files: list[str] | None) -> tuple[dict[str, Any], str]:
+    """The uploaded pictures as a thumbnail strip, and a count (archives are opened when training starts)."""
+    paths = [Path(path) for path in files or []]
+    images = [str(path) for path in paths if path.suffix.lower() in IMAGE_SUFFIXES]
+    archives = sum(path.name.lower().endswith(ARCHIVE_SUFFIXES) for path in paths)
+    parts = [f"**{len(images)} image{'s' * (len(images) != 1)}**"] if images or not archives else []
+    parts += [f"**{archives} archive{'s' * (archives != 1)}**"] if archives else []
+    other = len(paths) - len(images) - archives
+    parts += [f"{other} other file{'s' * (other != 1)} (checked when training starts)"] if other else []
+    return gr.update(value=images, visible=bool(images)), ("Uploaded: " + " · ".join(parts)) if paths else ""
+
+
+def build_finetune_tab(studio: Studio, generate_model: gr.Dropdown) -> gr.Dropdown:
+    """Upload images, pick a start, train with live previews; the result joins this visitor's models. Returns
+    "Start from", to which the Hub tab adds this visitor's pulls."""
+    defaults, control = TrainConfig(), gr.State(RunControl())  # per visitor: Stop sets it, the loop reads it
+    rates, few_shot_rates = auto_learning_rates(FEW_SHOT_MAX_IMAGES + 1, 0.0), auto_learning_rates(1, 0.0)
+    gr.Markdown("Train a GAN on your own images (at least 8; 100+ is better). Start from scratch or fine-tune a "
+                "model; the result appears in the Generate tab's model list and can be downloaded.")  # fmt: skip
+    with gr.Row():
+        with gr.Column():
+            uploads = gr.File(label="Training images: image files or a zip/tar archive", file_count="multiple",
+                              height=140, elem_id="train-uploads")  # fmt: skip  # gan.data says what it skips, and why
+            upload_count = gr.Markdown(elem_id="train-count")
+            strip = gr.Gallery(show_label=False, columns=12, rows=1, height=72, allow_preview=False, object_fit="cover",
+                               interactive=False, buttons=[], visible=False, elem_id="train-strip")  # fmt: skip
+            start = gr.Dropdown(start_choices(studio.session.value), value=next(iter(FROM_SCRATCH)),
+                                label="Start from", allow_custom_value=True, elem_id="train-start")  # fmt: skip
+            with gr.Row():
+                first_arch = get_architecture(FROM_SCRATCH[next(iter(FROM_SCRATCH))]).config_class
+                resolution = gr.Dropdown(list(first_arch.RESOLUTIONS), value=APP.train_resolution,
+                                         label="Resolution", elem_id="train-resolution")  # fmt: skip
+                colour = gr.Radio(list(COLOURS), value="colour", label="Images", elem_id="train-colour")
+            start_note = gr.Markdown(scratch_note(next(iter(FROM_SCRATCH))), elem_id="train-start-note")
+            with gr.Row(equal_height=True):
+                minutes = slider(APP.train_minutes_range, APP.train_minutes, "Time budget (minutes)", "time budget",
+                                 scale=2)  # fmt: skip
+                resume = gr.Checkbox(False, label="Resume my last run (same images)")
+            with gr.Accordion("Advanced settings", open=False):
+                steps = checked_number(gr.Number(APP.train_steps, precision=0, minimum=1, label="Step budget for "
+                                                 "this run"), "step budget")  # fmt: skip
+                batch_size = slider(APP.train_batch_range, APP.train_batch, "Batch size", "batch size", integer=True)
+                lr_g = gr.Number(defaults.lr_g, minimum=0, label=f"Generator learning rate (0 = auto: {rates[0]:g}, "
+                                 f"or {few_shot_rates[0]:g} on up to {FEW_SHOT_MAX_IMAGES:,} images without "
+                                 "jitter)")  # fmt: skip
+                lr_d = gr.Number(defaults.lr_d, minimum=0, label="Discriminator learning rate (0 = auto: twice "
+                                 "the generator's)")  # fmt: skip
+                loss = gr.Radio(list(LOSSES), value=defaults.loss, label="Loss")
+                augment = gr.Textbox(defaults.augment, label="DiffAugment: auto, none (empty), or "
+                                     "color,translation,cutout")  # fmt: skip
+                jitter = slider(APP.train_jitter_range, defaults.jitter, "Real-image jitter: mild rotation, scale, "
+                                f"shift, warp (-1 = auto: on for up to {FEW_SHOT_MAX_IMAGES:,} greyscale images)",
+                                "jitter")  # fmt: skip
+                seed = checked_number(gr.Number(defaults.seed, precision=0, minimum=0, label="Seed"), "seed")
+            with gr.Row():
+                train_button = gr.Button("Train", variant="primary", elem_id="train-run")
+                stop_button = gr.Button("Stop (keep weights)", elem_id="train-stop")
+                cancel_button = gr.Button("Cancel", variant="stop", elem_id="train-cancel")
+        with gr.Column():
+            gr.Markdown("**Fixed-seed preview** (EMA generator)")
+            preview = gr.Image(label="Preview", show_label=False, format="png", type="pil", interactive=False,
+                               height=360, buttons=["download"], elem_id="train-preview")  # fmt: skip
+            health = gr.Markdown(label="Health", elem_id="train-health")
+            status = gr.Markdown(label="Status", elem_id="train-status")
+            loss_plot = gr.LinePlot(x="step", y="value", color="series", label="Losses")
+            d_plot = gr.LinePlot(x="step", y="value", color="series", label="Mean D logit: real vs generated")
+            download = gr.File(label="Trained model (zip: safetensors, config, model card, samples, record)",
+                               interactive=False, height=80, elem_id="train-download")  # fmt: skip
+
+    def plan(start: str, resolution: int, colour: str, resume: bool, session: Session) -> TrainingStart:
+        if resume:
+            if not session.last_run:
+                raise GanError("there is no earlier run in this session to resume")
+            return plan_training(resume=session.last_run)
+        if start in FROM_SCRATCH:
+            return plan_training(FROM_SCRATCH[start], {"resolution": int(resolution), "channels": COLOURS[colour]})
+        return plan_training(init=session.folder(start))
+
+    @user_errors
+    @releasing_memory
+    def on_train(files: list[str] | None, start: str, resolution: int, colour: str, minutes: float, steps: int,
+                 batch_size: int, lr_g: float, lr_d: float, loss: str, augment: str, jitter: float, seed: int,
+                 resume: bool, session: Session, control: RunControl,
+                 progress=gr.Progress()) -> Iterator[tuple[Any, ...]]:  # fmt: skip
+        """Train on the uploaded images (files or zip/tar archives) from scratch, from a model, or on from the last
+        run; streams the preview, health and loss curves, and ends with the trained model and its zip."""
+        if not files:
+            raise GanError("upload some training images first (image files or a zip/tar archive)")
+        begin = plan(start, resolution, colour, resume, session)
+        config = TrainConfig(steps=(begin.resume.step if begin.resume else 0) + steps, time_budget_s=minutes * 60,
+                             batch_size=batch_size, lr_g=float(lr_g), lr_d=float(lr_d), loss=loss,
+                             augment=(augment or "").strip(), jitter=float(jitter), seed=seed,
+                             preview_every_s=APP.train_preview_every_s)  # fmt: skip
+        data, report = load_image_folder(files, begin.model_config.resolution, begin.model_config.channels)
+        note = [describe_start(start, begin.model_config)] if begin.init is not None else []
+        intro = "  \n".join([*note, f"Training {begin.architecture} at {begin.model_config.resolution} px on "
+                             f"{report.summary()}".replace("\n", "  \n")])  # fmt: skip
+        yield gr.skip(), "starting...", intro, gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
+        control.stop, control.running = False, True
+        try:
+            event = yield from _train_in_background(data, begin, config, control, studio, progress)
+        finally:
+            control.running = False
+        progress(1.0, desc="measuring quality")
+        yield finish(event, data, report.summary().splitlines()[0], session)
+
+    def finish(event: TrainEvent, data: torch.Tensor, data_label: str, session: Session) -> tuple[Any, ...]:
+        """Save the run as this visitor's newest model: its record, quality table and zip."""
+        from gan.runs import zip_run
+
+        assert event.result is not None and event.preview is not None
+        name = f"my-{event.result.architecture}-{len(session.models) + 1}"
+        folder = fresh_run_dir() / name
+        quality = save_trained(folder, event.result, event.preview, data, "GAN studio Fine-tune tab", data_label)
+        session.add(name, folder)
+        session.last_run = str(folder)
+        done = "  \n".join([*event.notes, f"Saved as **{name}**: pick it in the Generate tab, or download it below."])
+        return (preview_image(event.preview), health_markdown(event), done + "\n\n" + quality_markdown(quality),
+                gr.skip(), gr.skip(), str(zip_run(folder)), name, session)  # fmt: skip
+
+    def on_start(start: str, resolution: int, session: Session) -> tuple[Any, Any, str]:
+        """Only what applies to the chosen start is offered: a model fixes the image size and colour."""
+        if start in FROM_SCRATCH:
+            sizes = list(get_architecture(FROM_SCRATCH[start]).config_class.RESOLUTIONS)
+            value = resolution if resolution in sizes else min(sizes, key=lambda size: abs(size - APP.train_resolution))
+            return (gr.update(choices=sizes, value=value, interactive=True), gr.update(interactive=True),
+                    scratch_note(start))  # fmt: skip
+        shape = studio.cache.get(session.folder(start)).config
+        return (gr.update(choices=[shape.resolution], value=shape.resolution, interactive=False),
+                gr.update(value="colour" if shape.channels == 3 else "greyscale", interactive=False),
+                describe_start(start, shape))  # fmt: skip
+
+    def on_stop(control: RunControl) -> str:
+        """Stop the running fine-tune after its current step; it is saved as a model as usual."""
+        if not control.running:
+            return "There is no training run to stop."
+        control.stop = True
+        return "Stopping after this step; the weights so far will be kept..."
+
+    def on_cancel(control: RunControl) -> str:
+        """Cancel the running fine-tune: nothing of it is kept."""
+        return "Cancelled: the run was stopped and nothing was saved." if control.running else (
+            "There is no training run to cancel.")  # fmt: skip
+
+    train_inputs = [uploads, start, resolution, colour, minutes, steps, batch_size, lr_g, lr_d, loss, augment, jitter,
+                    seed, resume, studio.session, control]  # fmt: skip
+    train_event = train_button.click(
+        on_train, train_inputs, [preview, health, status, loss_plot, d_plot, download, generate_model, studio.session],
+        api_name="train", concurrency_id="train", concurrency_limit=1,
+        validator=studio.lines.validator("train", "fine-tuning runs", len(train_inputs)),
+    )  # fmt: skip
+    train_event.success(lambda session: (gr.update(choices=session.choices(), value=session.recent),
+                                         gr.update(choices=start_choices(session))), studio.session,
+                        [generate_model, start], queue=False, api_visibility="private")  # fmt: skip
+    stop_button.click(on_stop, control, status, api_name="stop_training", queue=False)
+    cancel_button.click(on_cancel, control, status, cancels=[train_event], api_name="cancel_training", queue=False)
+    uploads.change(upload_summary, uploads, [strip, upload_count], queue=False, api_visibility="private")
+    start.change(user_errors(on_start), [start, resolution, studio.session], [resolution, colour, start_note],
+                 queue=False, api_visibility="private")  # fmt: skip
+    return start
+
+
+def _train_in_background(data, begin, config, control, studio, progress) -> Iterator[Any]:
+    """Stream one run's updates; returns its final event. Off ZeroGPU training shares this machine with everyone's
+    requests: it runs in a low-priority thread and pauses between steps while a generate request runs (on ZeroGPU
+    it has a worker process of its own)."""
+    if ZERO_GPU:
+        events = run_training(data, begin, config, control)
+    else:
+        events = iterate_in_background(
+            lambda: run_training(data, begin, config, control, studio.priority.yield_to_interactive), name="fine-tune"
+        )
+    with contextlib.closing(events):  # leaving early (an error, a closed tab) stops the loop's thread now
+        for update in stream_events(events, config.time_budget_s or float("inf"), progress):
+            if isinstance(update, TrainEvent):
+                return update
+            yield update
+    raise GanError("training ended without a result")
+
+
+def scratch_note(start: str) -> str:
+    return f"A new {FROM_SCRATCH[start]} pair, trained at the resolution and colour chosen here."
+
+
+def start_choices(session: Session) -> list[tuple[str, str]]:
+    """ "Start from": a new pair of each architecture, then the models this visitor may fine-tune."""
+    return [*((label, label) for label in FROM_SCRATCH), *session.choices()]
