@@ -229,11 +229,11 @@ def run_train(args: argparse.Namespace, argv: Sequence[str] | None) -> int:
         preview_every_s=30.0,
     )
     if not args.data:
-        raise GanError("give the training images: files, folders, archives, or a built-in set (mnist, digits)")
+        raise GanError("give the training images: files, folders, archives, or a built-in set (mnist, digits, emoji)")
     if len(args.data) == 1 and args.data[0] in BUILTIN_DATASETS:
         data = load_builtin(args.data[0], model_config.resolution)
-        if data.shape[1] != model_config.channels:
-            data = data.expand(-1, model_config.channels, -1, -1).contiguous()
+        if data.shape[1] != model_config.channels:  # grey -> RGB by repetition, RGB -> grey by the mean
+            data = data.mean(1, keepdim=True) if data.shape[1] == 3 else data.expand(-1, 3, -1, -1).contiguous()
     else:
         data, report = load_image_folder(args.data, model_config.resolution, model_config.channels)
         print(report.summary(), file=sys.stderr)
@@ -269,7 +269,7 @@ def _train_and_save(args, argv, data, model_config, config, device, rank, archit
     from tqdm import tqdm
 
     from gan.images import save_png, to_pil
-    from gan.metrics import evaluate_generator
+    from gan.quality import assess_generator, report_lines
     from gan.runs import save_run
     from gan.train import train
 
@@ -292,11 +292,10 @@ def _train_and_save(args, argv, data, model_config, config, device, rank, archit
     if not lead:
         return 0
     command = "python -m gan " + shlex.join(list(argv) if argv is not None else sys.argv[1:])
-    quality = evaluate_generator(result.generator, data)
-    extra = {"command": command, "data": " ".join(args.data), "data_shape": list(data.shape), "quality": quality}
-    save_run(out, result, event.preview, extra)
-    for key in ("fd", "kid_x1000", "precision", "recall", "coverage", "nn_distance"):
-        print(f"  {key}: {quality['generated'][key]:.4g} (real vs real: {quality['real_floor'][key]:.4g})")
+    quality = assess_generator(result.generator, data)
+    extra = {"command": command, "data": " ".join(args.data), "data_shape": list(data.shape)}
+    save_run(out, result, event.preview, {**extra, "quality": quality.to_dict()})
+    print("\n".join(report_lines(quality)))
     meta = result.metadata
     print(f"saved {out}: {meta['steps']} steps in {meta['seconds']} s ({meta['stopped_by']})")
     return 0
