@@ -1,5 +1,8 @@
-"""Quality metrics in feature spaces this project owns.
+"""Quality metrics in feature spaces this project owns: the building blocks.
 
+gan.quality assembles them into reports with intervals and verdicts; use that. What is left here for
+benchmarks and older callers: the digit classifier and its trainer, the random CNN, FD, KID,
+precision/recall/coverage and the nearest-neighbour check as plain functions.
 Nothing here is called "FID": that name is reserved for Inception features.
 On digits we use a small classifier trained locally (`train_digit_classifier`),
 and report Fréchet distance (FD) in its penultimate layer, class coverage, and
@@ -198,7 +201,11 @@ def quality_report(
 
 
 def evaluate_generator(generator: nn.Module, real: torch.Tensor, count: int = 500) -> dict[str, dict[str, float]]:
-    """quality_report of seeds 0..count-1 against (up to) `count` training images, in RandomFeatures space."""
+    """quality_report of seeds 0..count-1 against (up to) `count` training images, in RandomFeatures space.
+
+    Superseded by gan.quality.assess_generator (judges' features, intervals, a too-few-images state); kept
+    only while the Fine-tune tab still calls it.
+    """
     from gan.sampling import latents_for_seeds, render
 
     count = min(count, len(real))

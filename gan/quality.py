@@ -51,7 +51,8 @@ SPLITS = 20  # random half-splits (and bootstrap resamples) behind each interval
 PRC = ("precision", "recall", "coverage")
 NEAR_COPY_RATIO = 1 / 3  # a near-copy: its nearest training image is under a third as far as the second nearest
 DIGIT_CONFIDENCE = 0.9  # the digit judge's mean top-class probability above which grey images are "digit-like"
-CLASS_PRESENT = 0.02  # a class is present in the real images when the judge gives it this share of them
+CLASS_PRESENT = 0.02  # a class is present in the real images when the judge gives it this share of them,
+MIN_CLASS_IMAGES = 5  # and at least this many: with fewer, whether samples hold half as many is a coin toss
 MAX_CHECK_SIDE = 32  # the copying check compares pixels at this resolution at most (memory: 5,000 x 3,072)
 SPACES = ("digits", "emoji", "vgg19", "random")
 
@@ -127,7 +128,7 @@ def _judge_space(name: str, reason: str) -> FeatureSpace | None:
 
 
 class _VGGPooled(nn.Module):
-    """VGG19 up to relu3_1 at 32 px, channel means: 256-d. (At 64 px it would cost 4x: minutes per report.)"""
+    """VGG19 up to relu3_1 at 32 px, channel means: 256-d. (At 64 px it costs four times as much.)"""
 
     def __init__(self, weights) -> None:
         super().__init__()
@@ -274,7 +275,7 @@ class Score:
 
 @dataclass(frozen=True)
 class ClassCoverage:
-    present: int  # classes holding at least CLASS_PRESENT of the real images (by the judge's predictions)
+    present: int  # classes holding CLASS_PRESENT and MIN_CLASS_IMAGES of real half A (the judge's predictions)
     covered: int  # of those, classes holding at least half their real share of the samples
     floor_covered: int  # the same for the other half of the real images
     missing: tuple[str, ...]
@@ -631,12 +632,12 @@ def _mean_pairwise(features: torch.Tensor, weights: torch.Tensor) -> torch.Tenso
 
 
 def _class_coverage(space: FeatureSpace, samples, half_a, half_b) -> ClassCoverage:
+    """Classes the judge finds in real half A, and how many of them the samples and real half B hold."""
     counts = [
-        torch.bincount(space.predictions(x), minlength=len(space.classes)).double() / len(x)
-        for x in (half_a, samples, half_b)
+        torch.bincount(space.predictions(x), minlength=len(space.classes)).double() for x in (half_a, samples, half_b)
     ]
-    real_share, sample_share, other_share = counts
-    present = real_share >= CLASS_PRESENT
+    real_share, sample_share, other_share = (count / count.sum() for count in counts)
+    present = (real_share >= CLASS_PRESENT) & (counts[0] >= MIN_CLASS_IMAGES)
     covered = present & (sample_share >= real_share / 2)
     floor_covered = present & (other_share >= real_share / 2)
     missing = tuple(space.classes[i] for i in torch.nonzero(present & ~covered).flatten().tolist())
@@ -671,7 +672,8 @@ def _verdicts(report: QualityReport, space: FeatureSpace) -> list[str]:
         precision = report.score("precision")
         if precision is not None and precision.status == "worse":
             lines.append(
-                f"Precision {precision.value:.2f} (real {precision.floor:.2f}): many samples look like no real image."
+                f"Precision {precision.value:.2f} (real {precision.floor:.2f}): {1 - precision.value:.0%} of samples "
+                f"lie outside every real image's neighbourhood (real: {1 - precision.floor:.0%})."
             )
         coverage = report.score("coverage")
         if coverage is not None and coverage.status == "worse":
