@@ -39,7 +39,9 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--batch-size", type=int, default=64)
 
     trn = commands.add_parser("train", help="train or fine-tune a GAN on images or a built-in dataset")
-    trn.add_argument("data", nargs="*", help="image files, folders, zip/tar archives, or a built-in set: mnist, digits")
+    trn.add_argument(
+        "data", nargs="*", help="image files, folders, zip/tar archives, or a built-in set: mnist, digits, emoji"
+    )
     trn.add_argument("--out", required=True, help="run folder: checkpoint, previews, resumable state")
     trn.add_argument("--arch", choices=sorted(ARCHITECTURES), default="dcgan", help="architecture (from scratch)")
     trn.add_argument("--init", default=None, help="checkpoint to fine-tune (embedded name or folder)")
