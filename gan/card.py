@@ -16,9 +16,11 @@ from urllib.parse import quote
 
 from gan.checkpoint import CONFIG_NAME, DISCRIMINATOR_DIR, WEIGHTS_NAME, Checkpoint, load_checkpoint
 from gan.config import GenerateConfig
-from gan.errors import CheckpointError
+from gan.errors import CheckpointError, InvalidInputError
 from gan.formats import family
 from gan.images import make_grid, save_png, to_pil, upscale
+from gan.quality import FORMAT as QUALITY_FORMAT
+from gan.quality import QualityReport, report_markdown
 from gan.sampling import generate
 
 SOURCE_NAME = "source.json"  # provenance of a pulled model (repo, commit, license), written by gan.hub
@@ -135,8 +137,13 @@ def _number(value: Any) -> str:
 
 
 def _quality(meta: dict[str, Any]) -> str:
-    """The run's quality numbers: gan.metrics' report (generated vs the real-vs-real floor), or loose keys."""
+    """The run's quality numbers: a gan.quality report, an older gan.metrics one, or loose keys."""
     report = meta.get("quality")
+    if isinstance(report, dict) and report.get("format") == QUALITY_FORMAT:
+        try:
+            return report_markdown(QualityReport.from_dict(report))
+        except InvalidInputError:
+            return "The quality report recorded with this checkpoint is unreadable."
     if isinstance(report, dict) and isinstance(report.get("generated"), dict):
         floor = report.get("real_floor") if isinstance(report.get("real_floor"), dict) else {}
         rows = [

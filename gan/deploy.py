@@ -4,7 +4,8 @@
 
 - the app: `app.py`, the `ui` and `gan` packages (their `.py` files), `requirements.txt`;
 - the embedded checkpoints of `weights/` (weights, configs, discriminator, samples, card and record; not the
-  training previews nor the resumable optimiser state) and the bundled style examples;
+  training previews nor the resumable optimiser state), the bundled style examples and the quality report's
+  judges (`weights/judges/`);
 - the default model visitors see first, named in `weights/default_model.txt` (which the app reads at
   start): an embedded model, a checkpoint folder (copied into `weights/`), or a Hub repo (pulled when the
   Space starts; a private one is copied in instead, since the Space's visitors could not pull it);
@@ -40,6 +41,7 @@ REQUIREMENTS = "requirements.txt"
 DOCKERFILE = "Dockerfile"
 DOCKER_PORT = 7860  # the Dockerfile's EXPOSE and the app's --port
 STYLE_EXAMPLES = "style-examples"
+JUDGES = "judges"
 # What a Space needs of a checkpoint folder: not the training previews, nor the optimiser state (run_state.pt).
 CHECKPOINT_FILES = (CONFIG_NAME, WEIGHTS_NAME, f"{DISCRIMINATOR_DIR}/{CONFIG_NAME}",
                     f"{DISCRIMINATOR_DIR}/{WEIGHTS_NAME}", "samples.png", "README.md", "TRAINING.md",
@@ -282,6 +284,9 @@ def stage_space(
     for path in sorted((weights / STYLE_EXAMPLES).glob("*")):
         if path.is_file():
             copy(path, f"weights/{STYLE_EXAMPLES}/{path.name}")
+    for path in sorted((weights / JUDGES).rglob("*")):  # the quality report's feature networks (gan.judges)
+        if path.is_file():
+            copy(path, path.relative_to(root).as_posix())
     (out / "weights" / DEFAULT_MODEL_FILE).write_text(default.name + "\n", encoding="utf-8")
     files.append(f"weights/{DEFAULT_MODEL_FILE}")
 

@@ -33,3 +33,7 @@ class HubUnreachableError(HubError):
 
 class StyleWeightsError(GanError):
     """The style-transfer feature network's weights are missing, unreachable or not VGG19's."""
+
+
+class DatasetError(GanError):
+    """A built-in data set is missing and cannot be fetched, or its files are not what they should be."""

@@ -24,6 +24,7 @@ from gan.config import InterpolateConfig
 from gan.errors import CheckpointError, GanError
 from gan.images import make_grid, save_gif, save_png, to_pil, upscale
 from gan.models import get_architecture, trainable
+from gan.quality import QualityReport
 from gan.style import StyleConfig
 from gan.train import RunState, TrainResult
 from gan.zoo import DEFAULT_MODEL, embedded_models
@@ -230,13 +231,13 @@ def describe_start(name: str, model_config: Any) -> str:
 
 def save_trained(
     folder: Path, result: TrainResult, preview: torch.Tensor, data: torch.Tensor, command: str, data_label: str
-) -> dict[str, dict[str, float]]:
+) -> QualityReport:
     """Measure a finished run's quality against its data and save the run with it (gan.runs.save_run)."""
-    from gan.metrics import evaluate_generator
+    from gan.quality import assess_generator
     from gan.runs import save_run
 
-    quality = evaluate_generator(result.generator, data)
-    record = {"command": command, "data": data_label, "data_shape": list(data.shape), "quality": quality}
+    quality = assess_generator(result.generator, data)
+    record = {"command": command, "data": data_label, "data_shape": list(data.shape), "quality": quality.to_dict()}
     save_run(folder, result, preview, record)
     return quality
 

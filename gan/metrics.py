@@ -1,5 +1,8 @@
-"""Quality metrics in feature spaces this project owns.
+"""Quality metrics in feature spaces this project owns: the building blocks.
 
+gan.quality assembles them into reports with intervals and verdicts; use that. What is left here for
+benchmarks and older callers: the digit classifier and its trainer, the random CNN, FD, KID,
+precision/recall/coverage and the nearest-neighbour check as plain functions.
 Nothing here is called "FID": that name is reserved for Inception features.
 On digits we use a small classifier trained locally (`train_digit_classifier`),
 and report Fréchet distance (FD) in its penultimate layer, class coverage, and
@@ -61,15 +64,19 @@ def batched(fn: Callable[[torch.Tensor], torch.Tensor], images: torch.Tensor, ba
 
 
 def frechet_distance(a: torch.Tensor, b: torch.Tensor) -> float:
-    """Fréchet distance between Gaussians fitted to feature sets a (N, D) and b (M, D)."""
+    """Fréchet distance between Gaussians fitted to feature sets a (N, D) and b (M, D), in doubles."""
     a, b = a.double(), b.double()
     mu_a, mu_b = a.mean(0), b.mean(0)
     cov_a, cov_b = torch.cov(a.T), torch.cov(b.T)
-    # tr(sqrt(cov_a cov_b)) = sum of sqrt eigenvalues of the symmetric sqrt(cov_a) cov_b sqrt(cov_a)
-    eigvals, eigvecs = torch.linalg.eigh(cov_a)
-    sqrt_a = eigvecs @ torch.diag(eigvals.clamp(min=0).sqrt()) @ eigvecs.T
-    middle = torch.linalg.eigvalsh(sqrt_a @ cov_b @ sqrt_a).clamp(min=0).sqrt().sum()
-    return float((mu_a - mu_b).square().sum() + torch.trace(cov_a) + torch.trace(cov_b) - 2 * middle)
+    # tr sqrt(cov_a cov_b) = sum of sqrt eigenvalues of L^T cov_b L, cov_a = L L^T: one Cholesky and one
+    # eigvalsh, several times cheaper than a symmetric square root
+    eye = torch.eye(len(cov_a), dtype=cov_a.dtype)
+    lower, info = torch.linalg.cholesky_ex(cov_a + 1e-9 * cov_a.diagonal().mean() * eye)
+    if info:  # not positive definite even with the jitter: the slower symmetric square root
+        eigvals, eigvecs = torch.linalg.eigh(cov_a)
+        lower = eigvecs @ torch.diag(eigvals.clamp(min=0).sqrt())
+    middle = torch.linalg.eigvalsh(lower.T @ cov_b @ lower).clamp(min=0).sqrt().sum()
+    return float((mu_a - mu_b).square().sum() + cov_a.trace() + cov_b.trace() - 2 * middle)
 
 
 @dataclass
@@ -166,42 +173,3 @@ def precision_recall_coverage(real: torch.Tensor, fake: torch.Tensor, k: int = 5
     recall = (real_to_fake <= fake_radius[None, :]).any(dim=1).double().mean()
     coverage = (real_to_fake.min(dim=1).values <= real_radius).double().mean()
     return {"precision": float(precision), "recall": float(recall), "coverage": float(coverage)}
-
-
-METRICS: dict[str, Callable[[torch.Tensor, torch.Tensor], dict[str, float]]] = {
-    "fd": lambda real, fake: {"fd": frechet_distance(real, fake)},
-    "kid": lambda real, fake: {"kid_x1000": kernel_inception_distance(real, fake)},
-    "prc": precision_recall_coverage,
-}
-
-
-def quality_report(
-    real: torch.Tensor, fake: torch.Tensor, features: Callable[[torch.Tensor], torch.Tensor]
-) -> dict[str, dict[str, float]]:
-    """Every METRICS entry for generated vs real, and for real vs real (two halves): the floor to compare with.
-
-    real, fake: (N, C, H, W) in [-1, 1]; features: image batch -> (B, D).
-    """
-    real_features, fake_features = batched(features, real), batched(features, fake)
-    half = len(real_features) // 2
-    order = torch.randperm(len(real_features), generator=torch.Generator().manual_seed(0))
-    first, second = real_features[order[:half]], real_features[order[half:]]
-    report: dict[str, dict[str, float]] = {"generated": {}, "real_floor": {}}
-    for metric in METRICS.values():
-        report["generated"].update(metric(real_features, fake_features))
-        report["real_floor"].update(metric(first, second))
-    report["generated"]["nn_distance"] = nearest_neighbour_distance(fake, real)
-    loo = torch.cdist(real.flatten(1).double(), real.flatten(1).double())
-    loo.fill_diagonal_(float("inf"))
-    report["real_floor"]["nn_distance"] = float(loo.min(dim=1).values.median())
-    return report
-
-
-def evaluate_generator(generator: nn.Module, real: torch.Tensor, count: int = 500) -> dict[str, dict[str, float]]:
-    """quality_report of seeds 0..count-1 against (up to) `count` training images, in RandomFeatures space."""
-    from gan.sampling import latents_for_seeds, render
-
-    count = min(count, len(real))
-    samples = render(generator, latents_for_seeds(range(count), generator.latent_dim), device="cpu") * 2 - 1
-    subset = real[torch.randperm(len(real), generator=torch.Generator().manual_seed(0))[:count]].cpu()
-    return quality_report(subset, samples, RandomFeatures(real.shape[1]))

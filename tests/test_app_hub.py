@@ -138,4 +138,4 @@ def test_pull_fine_tune_push_credits_the_base_model_and_reports_quality(hub, app
     assert "public, created" in message
     readme = hub.files("alice/tuned")["README.md"].decode()
     assert "base_model: huggan/dcgan-base" in readme and "license: cc-by-4.0" in readme
-    assert "| precision |" in readme and "real vs real (floor)" in readme and "| steps | 3 |" in readme
+    assert "near-copies of a training image" in readme and "real vs real" in readme and "| steps | 3 |" in readme

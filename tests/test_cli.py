@@ -77,8 +77,10 @@ def test_train_on_an_image_folder_then_resume(tmp_path, capsys):
 
     record = json.loads((out / "config.json").read_text())["metadata"]
     assert record["steps"] == 5 and record["architecture"] == "dcgan"
-    assert "coverage" in record["quality"]["generated"]
-    assert "10 images used, 0 skipped" in capsys.readouterr().err
+    assert record["quality"]["format"] == "gan-studio-quality/1" and record["quality"]["space"] == "emoji"
+    printed = capsys.readouterr()
+    assert "10 images used, 0 skipped" in printed.err
+    assert "Too few images to score the distribution" in printed.out  # 10 images: the copying check only
 
 
 def test_two_process_data_parallel_run_on_cpu_with_gloo(tmp_path):

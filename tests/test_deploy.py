@@ -42,6 +42,7 @@ def test_deploy_creates_a_gradio_space_with_the_app_its_weights_and_its_configur
     for name, folder in embedded_models().items():
         assert files[f"weights/{name}/model.safetensors"] == (folder / "model.safetensors").read_bytes()
     assert "weights/style-examples/style-mosaic.png" in files
+    assert {"weights/judges/digits/model.safetensors", "weights/judges/emoji/config.json"} <= set(files)  # gan.quality
     assert files["weights/default_model.txt"] == b"alice/tiny-gan\n"
     assert not [p for p in files if p.startswith(("tests/", "benchmarks/", ".ci/")) or "previews/" in p]
     assert not [p for p in files if p.endswith((".pyc", "run_state.pt")) or p == "Dockerfile"]

@@ -7,7 +7,6 @@ from gan.metrics import (
     kernel_inception_distance,
     nearest_neighbour_distance,
     precision_recall_coverage,
-    quality_report,
 )
 
 
@@ -41,11 +40,7 @@ def test_memorisation_shows_as_zero_nearest_neighbour_distance():
     assert nearest_neighbour_distance(torch.rand(10, 1, 8, 8), training) > 0.5
 
 
-def test_random_features_are_fixed_by_the_seed_and_report_has_a_floor():
+def test_random_features_are_fixed_by_the_seed():
     images = torch.rand(40, 3, 32, 32) * 2 - 1
     assert torch.equal(RandomFeatures(3, seed=1)(images), RandomFeatures(3, seed=1)(images))
     assert not torch.equal(RandomFeatures(3, seed=1)(images), RandomFeatures(3, seed=2)(images))
-    report = quality_report(images, torch.zeros(40, 3, 32, 32), RandomFeatures(3))
-    assert set(report) == {"generated", "real_floor"}
-    assert report["generated"]["fd"] > report["real_floor"]["fd"]
-    assert report["generated"]["coverage"] < report["real_floor"]["coverage"]

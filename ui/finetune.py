@@ -20,6 +20,7 @@ from gan.images import to_pil, upscale
 from gan.jobs import TrainingStart, describe_start, plan_training, save_trained
 from gan.losses import LOSSES
 from gan.models import get_architecture
+from gan.quality import report_markdown
 from gan.serving import iterate_in_background
 from gan.train import FEW_SHOT_MAX_IMAGES, TrainConfig, TrainEvent, auto_learning_rates, train
 from ui.common import (
@@ -77,17 +78,6 @@ def health_markdown(event: TrainEvent) -> str:
     numbers = (f"step {event.step}, {event.elapsed_s:.0f} s · r_t {h.r_t:+.2f} · augmentation {h.augment_strength:.2f}"
                f" · preview diversity {h.diversity:.3f} · D steps skipped {h.d_steps_skipped}")  # fmt: skip
     return f"**{line[0].upper()}{line[1:]}**\n\n<details><summary>Numbers</summary>\n\n{numbers}\n\n</details>"
-
-
-def quality_markdown(quality: dict[str, dict[str, float]]) -> str:
-    """Generated-vs-real numbers beside the real-vs-real floor (fixed random CNN features)."""
-    rows = [("FD", "fd", "lower"), ("KID x1000", "kid_x1000", "lower"), ("precision", "precision", "higher"),
-            ("recall", "recall", "higher"), ("coverage", "coverage", "higher"),
-            ("nearest training image (px)", "nn_distance", "near the floor; far lower = copying")]  # fmt: skip
-    lines = ["| quality (random-CNN features) | generated | real vs real | better |", "|---|---|---|---|"]
-    for label, key, better in rows:
-        lines.append(f"| {label} | {quality['generated'][key]:.3g} | {quality['real_floor'][key]:.3g} | {better} |")
-    return "\n".join(lines)
 
 
 def preview_image(preview: torch.Tensor) -> Any:
@@ -251,7 +241,7 @@ def build_finetune_tab(studio: Studio, generate_model: gr.Dropdown) -> gr.Dropdo
         session.add(name, folder)
         session.last_run = str(folder)
         done = "  \n".join([*event.notes, f"Saved as **{name}**: pick it in the Generate tab, or download it below."])
-        return (preview_image(event.preview), health_markdown(event), done + "\n\n" + quality_markdown(quality),
+        return (preview_image(event.preview), health_markdown(event), done + "\n\n" + report_markdown(quality),
                 gr.skip(), gr.skip(), str(zip_run(folder)), name, session)  # fmt: skip
 
     def on_start(start: str, resolution: int, session: Session) -> tuple[Any, Any, str]:
