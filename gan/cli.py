@@ -13,7 +13,7 @@ from pathlib import Path
 
 from gan.card import DEFAULT_SPACE
 from gan.config import GenerateConfig, InterpolateConfig, parse_seed_list
-from gan.errors import GanError
+from gan.errors import GanError, one_line
 from gan.models import ARCHITECTURES
 from gan.style import DEFAULT_HUB_REPO, PRESERVE_COLORS, WEIGHTS_ENV, StyleConfig
 from gan.train import FEW_SHOT_MAX_IMAGES, TrainConfig
@@ -150,8 +150,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_deploy(args)
         if args.command == "app":
             return run_app(args)
-    except GanError as error:
-        print(f"error: {error}", file=sys.stderr)
+    except GanError as error:  # one line, however long the value a hostile file made it quote
+        print(f"error: {one_line(error, 500)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
@@ -278,6 +278,7 @@ def start_distributed(device: str) -> tuple[str, int | None]:
 def _train_and_save(args, argv, data, model_config, config, device, rank, architecture, init, resume) -> int:
     from tqdm import tqdm
 
+    from gan.card import public_name
     from gan.images import save_png, to_pil
     from gan.metrics import evaluate_generator
     from gan.runs import save_run
@@ -303,7 +304,8 @@ def _train_and_save(args, argv, data, model_config, config, device, rank, archit
         return 0
     command = "python -m gan " + shlex.join(list(argv) if argv is not None else sys.argv[1:])
     quality = evaluate_generator(result.generator, data)
-    extra = {"command": command, "data": " ".join(args.data), "data_shape": list(data.shape), "quality": quality}
+    data_names = " ".join(public_name(item) for item in args.data)  # names: the record is published with the weights
+    extra = {"command": command, "data": data_names, "data_shape": list(data.shape), "quality": quality}
     save_run(out, result, event.preview, extra)
     for key in ("fd", "kid_x1000", "precision", "recall", "coverage", "nn_distance"):
         print(f"  {key}: {quality['generated'][key]:.4g} (real vs real: {quality['real_floor'][key]:.4g})")

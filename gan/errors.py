@@ -33,3 +33,9 @@ class HubUnreachableError(HubError):
 
 class StyleWeightsError(GanError):
     """The style-transfer feature network's weights are missing, unreachable or not VGG19's."""
+
+
+def one_line(text: object, limit: int = 300) -> str:
+    """`text` as one line of at most `limit` characters: messages quote values from files nobody checked."""
+    line = " ".join(str(text).split())
+    return line if len(line) <= limit else line[: limit - 3].rstrip() + "..."
