@@ -43,6 +43,7 @@ ACCESS_NAME = ".access.json"  # beside a copy's files: who may read it without t
 MAX_TOKENS_PER_COPY = 16  # salted token hashes kept per private copy (the most recent)
 
 _access_lock = threading.Lock()
+_pinned: set[Path] = set()  # copies this process serves for its whole life (an app's default model): never swept
 
 
 def pull_root() -> Path:
@@ -121,6 +122,15 @@ def may_read_offline(folder: Path, token: str | None) -> bool:
     return any(isinstance(d, str) and hmac.compare_digest(d, wanted) for d in digests)
 
 
+def pin(folder: Path) -> None:
+    """Keep the copy in `folder` for as long as this process runs, however old or large: sweeps skip it.
+
+    For what a long-running process loads once and serves from memory and disk for weeks (an app's default
+    model), which no later pull would mark as used.
+    """
+    _pinned.add(Path(folder).resolve())
+
+
 def touch(folder: Path) -> None:
     """Mark a copy as used now: sweeps remove the least recently used first."""
     with contextlib.suppress(OSError):
@@ -186,7 +196,7 @@ def _sweep_pulls(keep: Iterable[Path], now: float) -> int:
     root = pull_root()
     if not root.is_dir():
         return 0
-    kept_paths = {Path(p).resolve() for p in keep}
+    kept_paths = {Path(p).resolve() for p in keep} | _pinned
     copies: list[tuple[float, Path]] = []
     groups = [Path(e.path) for e in _entries(root) if e.is_dir(follow_symlinks=False)]
     for group in groups:

@@ -79,7 +79,10 @@ def test_sweeps_remove_old_copies_then_the_least_recently_used_beyond_the_bounds
     assert not stale_download.exists() and fresh_download.exists() and not stage.exists()
 
     monkeypatch.setattr(hubcache, "PULL_CACHE_MAX_COPIES", 1)
-    assert sweep(now=now)["copies"] == 2 and newest[0].exists()
+    monkeypatch.setattr(hubcache, "_pinned", set())
+    hubcache.pin(kept)  # an app's default model: kept for the process's life, whatever its age
+    assert sweep(now=now)["copies"] == 2 and kept.exists()  # it counts: the newest copies went instead
+    assert not newest[0].exists() and not newest[1].exists()
 
 
 def test_huggingface_hubs_own_cache_is_bounded_too(hub, hf_home, monkeypatch):
