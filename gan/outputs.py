@@ -25,8 +25,10 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from gan.card import SAMPLES_NAME, SOURCE_NAME
 from gan.checkpoint import CONFIG_NAME, DISCRIMINATOR_DIR, WEIGHTS_NAME, has_our_config, parse_json
 from gan.errors import CheckpointError, InvalidInputError
+from gan.train import RUN_STATE_NAME
 
 MARKER_NAME = ".gan-studio.json"
 MAX_MARKER_BYTES = 4 << 20  # a marker lists file names; 4 MiB is tens of thousands of them
@@ -42,8 +44,8 @@ _CHECKPOINT_FILES = {
     f"{DISCRIMINATOR_DIR}/{WEIGHTS_NAME}",
 }
 _LEGACY = {  # kind -> (a file that must be there, every file such a folder may hold): folders from before the marker
-    "checkpoint": ("source.json", _CHECKPOINT_FILES | {"source.json"}),
-    "run": ("run_state.pt", _CHECKPOINT_FILES | {"run_state.pt", "samples.png", "TRAINING.md", "README.md"}),
+    "checkpoint": (SOURCE_NAME, _CHECKPOINT_FILES | {SOURCE_NAME}),
+    "run": (RUN_STATE_NAME, _CHECKPOINT_FILES | {RUN_STATE_NAME, SAMPLES_NAME, "TRAINING.md", "README.md"}),
 }
 
 
