@@ -9,12 +9,22 @@ YAML metadata the Hub indexes. Nothing here touches the network.
 from __future__ import annotations
 
 import json
+import re
+import shlex
 import shutil
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from gan.checkpoint import CONFIG_NAME, DISCRIMINATOR_DIR, WEIGHTS_NAME, Checkpoint, load_checkpoint
+from gan.checkpoint import (
+    CONFIG_NAME,
+    DISCRIMINATOR_DIR,
+    WEIGHTS_NAME,
+    Checkpoint,
+    load_checkpoint,
+    parse_json,
+    read_config,
+)
 from gan.config import GenerateConfig
 from gan.errors import CheckpointError, InvalidInputError
 from gan.formats import family
@@ -51,13 +61,87 @@ def model_app_link(repo_id: str, space_id: str = DEFAULT_SPACE, endpoint: str = 
 
 
 def read_source(folder: str | Path) -> dict[str, Any]:
-    """The provenance record of a pulled model, or {} for a model made here."""
+    """The provenance record of a pulled model, or {} for a model made here (or an unreadable record)."""
     path = Path(folder) / SOURCE_NAME
     try:
-        data = json.loads(path.read_text()) if path.is_file() and path.stat().st_size < 1 << 16 else {}
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        data = parse_json(path.read_bytes(), SOURCE_NAME) if path.is_file() and path.stat().st_size < 1 << 16 else {}
+    except (OSError, CheckpointError):
         return {}
     return data if isinstance(data, dict) else {}
+
+
+# -- names, not paths: what a published file may say about this machine ----------------------------
+
+# An absolute path inside free text: "/home/me/cats", "~/data", "C:\\Users\\me": not after a word character, a
+# dot or a separator, so URLs ("https://hf.co/x"), relative paths and "G/D" are left alone.
+_ABSOLUTE_PATH = re.compile(r"""(?<![\w.:/\\~-])(?:~|[A-Za-z]:)?[/\\][^\s'"`|,;()<>\[\]{}]+""")
+
+
+def public_name(path: str | Path) -> str:
+    """A local path as the name it ends with ("/home/me/runs/cats/" -> "cats"): what a published file may say."""
+    return re.split(r"[/\\]", str(path).rstrip("/\\"))[-1] or "folder"
+
+
+def scrub_paths(value: Any) -> Any:
+    """Text or JSON-like data with every absolute local path replaced by its last name (keys and values)."""
+    if isinstance(value, str):
+        return _ABSOLUTE_PATH.sub(lambda match: public_name(match.group(0)), value)
+    if isinstance(value, dict):
+        return {scrub_paths(key): scrub_paths(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [scrub_paths(item) for item in value]
+    return value
+
+
+def public_command(command: str) -> str:
+    """A command line whose path arguments are their last names: `--out /home/me/runs/cats` -> `--out cats`."""
+    try:
+        words = shlex.split(command)
+    except ValueError:  # unbalanced quotes: treat it as text
+        return scrub_paths(command)
+    public = []
+    for word in words:
+        option, equals, value = word.partition("=") if word.startswith("-") and "=" in word else ("", "", word)
+        if "://" not in value and (re.search(r"[/\\]", value) or value.startswith("~")):
+            value = public_name(value)
+        public.append(option + equals + value)
+    return shlex.join(public)
+
+
+def public_metadata(metadata: dict[str, Any]) -> dict[str, Any]:
+    """A checkpoint's metadata as it may be published: the command line and every other value without paths."""
+    public = dict(metadata)
+    if isinstance(public.get("command"), str):
+        public["command"] = public_command(public["command"])
+    return scrub_paths(public)
+
+
+def inherited_source(folder: str | Path, metadata: dict[str, Any]) -> dict[str, Any]:
+    """Where a model's weights come from: its own source.json (pulled), else the record of the model its
+    fine-tuning started from (`base_source`, see `origin_of`); {} for a model made here from scratch."""
+    source = read_source(folder)
+    if source:
+        return source
+    base = metadata.get("base_source")
+    if isinstance(base, dict):
+        return base
+    parent = metadata.get("fine_tuned_from")
+    if isinstance(parent, str) and Path(parent).is_absolute() and Path(parent).is_dir():
+        return read_source(parent)  # a run saved before names were recorded: its parent's folder, where it was
+    return {}
+
+
+def origin_of(folder: str | Path) -> tuple[str, dict[str, Any]]:
+    """What a fine-tune records of the model it starts from: a public name (the Hub repo it was pulled from, or
+    its folder's name) and that model's provenance without local paths (so a pushed card can credit it)."""
+    source = read_source(folder)
+    name = str(source["repo_id"]) if isinstance(source.get("repo_id"), str) else public_name(Path(folder).resolve())
+    if not source:
+        try:
+            source = inherited_source(folder, read_config(folder)[2])
+        except CheckpointError:
+            source = {}
+    return name, scrub_paths({key: value for key, value in source.items() if key != "source"})
 
 
 def licence_note(source: dict[str, Any]) -> str | None:
@@ -178,7 +262,7 @@ def model_card(
     the `gan` package of the usage snippets comes from); None leaves the link out.
     """
     source = source or {}
-    meta = checkpoint.metadata
+    meta = public_metadata(checkpoint.metadata)
     c = checkpoint.config
     name = repo_id.split("/")[-1]
     parts = [f"---\n{_yaml(card_metadata(checkpoint, source, license))}---\n", f"# {name}\n"]
@@ -271,21 +355,26 @@ def write_bundle(
         raise CheckpointError(f"{folder.name} has no {DISCRIMINATOR_DIR}/ to push: push the generator alone")
     out.mkdir(parents=True, exist_ok=True)
     written = [CONFIG_NAME, WEIGHTS_NAME]
-    shutil.copy2(folder / CONFIG_NAME, out / CONFIG_NAME)
+    write_public_config(folder / CONFIG_NAME, out / CONFIG_NAME)
     shutil.copy2(folder / WEIGHTS_NAME, out / WEIGHTS_NAME)
     if with_discriminator:
         (out / DISCRIMINATOR_DIR).mkdir(exist_ok=True)
-        for name in (CONFIG_NAME, WEIGHTS_NAME):
-            shutil.copy2(folder / DISCRIMINATOR_DIR / name, out / DISCRIMINATOR_DIR / name)
-            written.append(f"{DISCRIMINATOR_DIR}/{name}")
+        write_public_config(folder / DISCRIMINATOR_DIR / CONFIG_NAME, out / DISCRIMINATOR_DIR / CONFIG_NAME)
+        shutil.copy2(folder / DISCRIMINATOR_DIR / WEIGHTS_NAME, out / DISCRIMINATOR_DIR / WEIGHTS_NAME)
+        written += [f"{DISCRIMINATOR_DIR}/{CONFIG_NAME}", f"{DISCRIMINATOR_DIR}/{WEIGHTS_NAME}"]
     images = generate(checkpoint.generator, SAMPLE_SEEDS, device="cpu")  # (16, C, H, W)
     grid = upscale(to_pil(make_grid(images, columns=4)[None])[0], 512)
     save_png(grid, out / SAMPLES_NAME, {"model": repo_id, "seeds": "0-15", "truncation": 1.0})
-    source = read_source(folder)
-    parent = checkpoint.metadata.get("fine_tuned_from")
-    if not source and isinstance(parent, str) and parent:  # fine-tuned from a pulled model: credit it
-        source = read_source(parent)
+    source = scrub_paths(inherited_source(folder, checkpoint.metadata))  # a fine-tune credits the model it started from
     card = model_card(checkpoint, repo_id, source=source, license=license, with_discriminator=with_discriminator,
                       app_space=app_space, endpoint=endpoint)  # fmt: skip
     (out / "README.md").write_text(card, encoding="utf-8")
     return [*written, SAMPLES_NAME, "README.md"]
+
+
+def write_public_config(source: Path, destination: Path) -> None:
+    """Copy a checkpoint's config.json (read by load_checkpoint already) with its metadata made publishable."""
+    document = parse_json(source.read_bytes(), CONFIG_NAME)
+    if isinstance(document.get("metadata"), dict):
+        document["metadata"] = public_metadata(document["metadata"])
+    destination.write_text(json.dumps(document, indent=2, sort_keys=True) + "\n")

@@ -25,7 +25,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 from torch import nn
 
-from gan.errors import CheckpointError, InvalidInputError
+from gan.errors import CheckpointError, InvalidInputError, one_line
 from gan.models import budget, build_discriminator, build_generator, get_architecture
 
 FORMAT = "gan-studio/1"
@@ -33,6 +33,7 @@ CONFIG_NAME = "config.json"
 WEIGHTS_NAME = "model.safetensors"
 DISCRIMINATOR_DIR = "discriminator"
 MAX_CONFIG_BYTES = 1 << 20  # a config.json larger than 1 MiB is not a config
+MAX_JSON_DEPTH = 32  # configs, source.json and markers nest 4 or 5 levels; deeper is not ours, nor worth walking
 MAX_WEIGHTS_BYTES = budget.MAX_NETWORK_BYTES  # one network within the parameter budget, in float32
 
 
@@ -89,21 +90,59 @@ def read_config(folder: str | Path) -> tuple[str, Any, dict[str, Any]]:
         raise CheckpointError(f"no {CONFIG_NAME} in {folder}: not a checkpoint folder")
     if path.stat().st_size > MAX_CONFIG_BYTES:
         raise CheckpointError(f"{path} is larger than {MAX_CONFIG_BYTES} bytes: not a config")
-    try:
-        document = json.loads(path.read_text())
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise CheckpointError(f"{path} is not valid JSON: {error}") from error
+    document = parse_json(path.read_bytes(), str(path))
     if not isinstance(document, dict) or not isinstance(document.get("model"), dict):
         raise CheckpointError(f"{path} has no 'model' section: not a gan-studio config")
     if document.get("format") != FORMAT:
-        raise CheckpointError(f"{path} has format {document.get('format')!r}; expected {FORMAT!r}")
-    architecture = get_architecture(str(document.get("architecture")))
+        raise CheckpointError(f"{path} has format {one_line(repr(document.get('format')), 60)}; expected {FORMAT!r}")
+    name = document.get("architecture")
+    if not isinstance(name, str):
+        raise CheckpointError(f"{path}: 'architecture' must be a name like \"dcgan\", got {one_line(repr(name), 60)}")
+    architecture = get_architecture(one_line(name, 60))
     try:
         config = architecture.config_class.from_dict(document["model"])
     except (InvalidInputError, TypeError) as error:
-        raise CheckpointError(f"{path} describes an invalid model: {error}") from error
+        raise CheckpointError(f"{path} describes an invalid model: {one_line(error)}") from error
     metadata = document.get("metadata") or {}
     return architecture.name, config, metadata if isinstance(metadata, dict) else {}
+
+
+def has_our_config(folder: str | Path) -> bool:
+    """Does `folder` hold a config.json in GAN studio's format (whatever else is in it, and whether it loads)?"""
+    path = Path(folder) / CONFIG_NAME
+    try:
+        document = parse_json(path.read_bytes(), CONFIG_NAME) if path.stat().st_size <= MAX_CONFIG_BYTES else None
+    except (OSError, CheckpointError):
+        return False
+    return isinstance(document, dict) and document.get("format") == FORMAT
+
+
+def parse_json(data: bytes | str, label: str) -> Any:
+    """JSON from a file anyone may have written: UTF-8, at most MAX_JSON_DEPTH levels deep, numbers of at most
+    4300 digits (Python's limit). Anything else is a CheckpointError naming `label`, never a RecursionError."""
+    try:
+        value = json.loads(data.decode("utf-8") if isinstance(data, bytes) else data)
+    except RecursionError:  # the decoder recurses once per level: a 1 MB file can nest 500,000 deep
+        raise CheckpointError(f"{label} is nested more than {MAX_JSON_DEPTH} levels deep: not a config") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise CheckpointError(f"{label} is not valid JSON ({one_line(error, 120)})") from None
+    except ValueError:  # an integer longer than sys.get_int_max_str_digits()
+        raise CheckpointError(f"{label} is not a config: it holds a number thousands of digits long") from None
+    if _json_depth(value) > MAX_JSON_DEPTH:
+        raise CheckpointError(f"{label} is nested more than {MAX_JSON_DEPTH} levels deep: not a config")
+    return value
+
+
+def _json_depth(value: Any) -> int:
+    """How many containers deep `value` goes, walked without recursion (and no further than MAX_JSON_DEPTH + 1)."""
+    deepest, pending = 0, [(value, 1)]
+    while pending and deepest <= MAX_JSON_DEPTH:
+        item, level = pending.pop()
+        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else None
+        if children is not None:
+            deepest = max(deepest, level)
+            pending.extend((child, level + 1) for child in children)
+    return deepest
 
 
 def load_state_dict_strict(module: nn.Module, weights_path: Path) -> None:

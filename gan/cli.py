@@ -13,7 +13,7 @@ from pathlib import Path
 
 from gan.card import DEFAULT_SPACE
 from gan.config import GenerateConfig, InterpolateConfig, parse_seed_list
-from gan.errors import GanError
+from gan.errors import GanError, one_line
 from gan.models import ARCHITECTURES
 from gan.style import DEFAULT_HUB_REPO, PRESERVE_COLORS, WEIGHTS_ENV, StyleConfig
 from gan.train import FEW_SHOT_MAX_IMAGES, TrainConfig
@@ -152,8 +152,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_deploy(args)
         if args.command == "app":
             return run_app(args)
-    except GanError as error:
-        print(f"error: {error}", file=sys.stderr)
+    except GanError as error:  # one line, however long the value a hostile file made it quote
+        print(f"error: {one_line(error, 500)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
@@ -262,6 +262,7 @@ def start_distributed(device: str) -> tuple[str, int | None]:
 def _train_and_save(args, argv, data, config, device, rank, start) -> int:
     from tqdm import tqdm
 
+    from gan.card import public_name
     from gan.images import save_png, to_pil
     from gan.jobs import save_trained
     from gan.quality import report_lines
@@ -287,7 +288,8 @@ def _train_and_save(args, argv, data, config, device, rank, start) -> int:
     if not lead:
         return 0
     command = "python -m gan " + shlex.join(list(argv) if argv is not None else sys.argv[1:])
-    quality = save_trained(out, result, event.preview, data, command, " ".join(args.data))
+    data_names = " ".join(public_name(item) for item in args.data)  # names: the record is published with the weights
+    quality = save_trained(out, result, event.preview, data, command, data_names)
     print("\n".join(report_lines(quality)))
     meta = result.metadata
     print(f"saved {out}: {meta['steps']} steps in {meta['seconds']} s ({meta['stopped_by']})")

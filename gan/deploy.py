@@ -28,8 +28,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from gan.card import HUB_URL, read_source, space_url
-from gan.checkpoint import CONFIG_NAME, DISCRIMINATOR_DIR, WEIGHTS_NAME, load_checkpoint
+from gan.card import HUB_URL, SOURCE_NAME, inherited_source, scrub_paths, space_url, write_public_config
+from gan.checkpoint import CONFIG_NAME, DISCRIMINATOR_DIR, WEIGHTS_NAME, load_checkpoint, read_config
 from gan.errors import CheckpointError, InvalidInputError
 from gan.hub import REPO_ID, endpoint, full_repo_id, parse_source, publish_space, pull
 from gan.style import DEFAULT_HUB_FILE, DEFAULT_HUB_REPO
@@ -158,14 +158,11 @@ def resolve_default_model(
 
 def _hub_origins(folder: Path) -> tuple[str, ...]:
     """The Hub repo a checkpoint was pulled from, or that its fine-tuning started from."""
-    source = read_source(folder)
-    if not source.get("repo_id"):
-        try:
-            parent = load_checkpoint(folder).metadata.get("fine_tuned_from")
-        except CheckpointError:
-            parent = None
-        source = read_source(parent) if isinstance(parent, str) and parent else {}
-    repo_id = source.get("repo_id")
+    try:
+        metadata = read_config(folder)[2]
+    except CheckpointError:
+        metadata = {}
+    repo_id = inherited_source(folder, metadata).get("repo_id")
     return (repo_id,) if isinstance(repo_id, str) and repo_id else ()
 
 
@@ -265,6 +262,15 @@ def stage_space(
         shutil.copyfile(source, target)
         files.append(relative)
 
+    def publish(source: Path, relative: str) -> None:
+        """A checkpoint's file, with names instead of this machine's paths in what it records."""
+        copy(source, relative)
+        target = out / relative
+        if target.name == CONFIG_NAME:
+            write_public_config(source, target)
+        elif target.name == SOURCE_NAME or target.suffix == ".md":  # records from before names were recorded
+            target.write_text(scrub_paths(target.read_text(encoding="utf-8", errors="replace")), encoding="utf-8")
+
     copy(root / APP_FILE, APP_FILE)
     copy(root / REQUIREMENTS, REQUIREMENTS)
     if config.docker:
@@ -280,7 +286,7 @@ def stage_space(
     for name, folder in checkpoints.items():
         for relative in CHECKPOINT_FILES:
             if (folder / relative).is_file():
-                copy(folder / relative, f"weights/{name}/{relative}")
+                publish(folder / relative, f"weights/{name}/{relative}")
     for path in sorted((weights / STYLE_EXAMPLES).glob("*")):
         if path.is_file():
             copy(path, f"weights/{STYLE_EXAMPLES}/{path.name}")

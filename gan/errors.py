@@ -37,3 +37,9 @@ class StyleWeightsError(GanError):
 
 class DatasetError(GanError):
     """A built-in data set is missing and cannot be fetched, or its files are not what they should be."""
+
+
+def one_line(text: object, limit: int = 300) -> str:
+    """`text` as one line of at most `limit` characters: messages quote values from files nobody checked."""
+    line = " ".join(str(text).split())
+    return line if len(line) <= limit else line[: limit - 3].rstrip() + "..."

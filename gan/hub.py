@@ -7,7 +7,9 @@
   (GAN studio's own format, lightweight-gan, StyleGAN2-ADA network pickles, HugGAN
   FastGAN and DCGAN) and how is gan.formats' business: this module lists a repo's
   files, downloads what the reader asks for within its size limit, and installs the
-  result. No pickle is ever unpickled with code execution allowed.
+  result. No pickle is ever unpickled with code execution allowed. A folder the caller names is written
+  only if nothing of theirs is in it (gan.outputs); pulled copies, their private-repo guard and the bounds
+  of both Hub caches are gan.hubcache's.
 - `browse` lists community GAN checkpoints (`HfApi.list_models` by tag or library).
 - `push` uploads a checkpoint with a model card (see `gan.card`).
 - `publish_space` creates or updates a Space from a staged folder (see `gan.deploy`).
@@ -16,7 +18,8 @@ Sizes are checked from the repo tree before anything is downloaded, and each
 download is checked against the size and sha256 the Hub announced. Every failure
 of the client becomes a HubError with a message a visitor can act on. Tokens are
 always passed explicitly (`None` means anonymous, never "whatever the environment
-holds") and are never logged, echoed or stored.
+holds") and are never logged, echoed or stored (a private repo's copy keeps a salted hash
+of the tokens that pulled it: gan.hubcache).
 """
 
 from __future__ import annotations
@@ -38,9 +41,11 @@ from urllib.parse import unquote, urlsplit
 import torch
 
 from gan.card import DEFAULT_SPACE, SOURCE_NAME, read_source, write_bundle
-from gan.checkpoint import CONFIG_NAME, FORMAT, MAX_CONFIG_BYTES, WEIGHTS_NAME, Checkpoint, load_checkpoint
+from gan.checkpoint import CONFIG_NAME, MAX_CONFIG_BYTES, WEIGHTS_NAME, Checkpoint, has_our_config, load_checkpoint
 from gan.errors import CheckpointError, HubError, HubUnreachableError, InvalidInputError
 from gan.formats import BROWSE_FILTERS, FAMILIES, family, read_checkpoint
+from gan.hubcache import after_pull, download_dir, folder_bytes, may_read_offline, pull_root, record_access, touch
+from gan.outputs import claim_output_folder, replace_folder
 from gan.sampling import latents_for_seeds
 
 MAX_PULL_BYTES = 1 << 30  # one file above 1 GiB is far beyond any GAN this studio can run
@@ -109,13 +114,15 @@ def download_file(
     revision: str | None = None,
     token: str | None = None,
     repo_type: str = "model",
+    cache_dir: Path | None = None,
 ) -> Path:
-    """Fetch one file of a repo into the local Hugging Face cache and return its path."""
+    """Fetch one file of a repo into the local Hugging Face cache (or `cache_dir`) and return its path."""
     from huggingface_hub import hf_hub_download
 
     where = f"{repo_id}/{filename}" + (f"@{revision}" if revision else "")
     with _hub_errors(f"downloading {where}", repo_id, revision, token):
-        return Path(hf_hub_download(repo_id, filename, revision=revision, token=token or False, repo_type=repo_type))
+        return Path(hf_hub_download(repo_id, filename, revision=revision, token=token or False, repo_type=repo_type,
+                                    cache_dir=cache_dir))  # fmt: skip
 
 
 def endpoint() -> str:
@@ -210,7 +217,9 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _hub_files(repo_id: str, revision: str | None, token: str | None, max_bytes: int) -> tuple[Any, _Files]:
+def _hub_files(
+    repo_id: str, revision: str | None, token: str | None, max_bytes: int, downloads: Path
+) -> tuple[Any, _Files]:
     from huggingface_hub import HfApi
     from huggingface_hub.hf_api import RepoFile
 
@@ -222,7 +231,8 @@ def _hub_files(repo_id: str, revision: str | None, token: str | None, max_bytes:
     sizes: dict[str, int | None] = {f.path: f.size for f in files}
     digests = {f.path: f.lfs.sha256 for f in files if f.lfs is not None}
     label = repo_id if revision is None else f"{repo_id}@{revision}"
-    return info, _Files(label, sizes, digests, lambda name: download_file(repo_id, name, info.sha, token), max_bytes)
+    fetch = lambda name: download_file(repo_id, name, info.sha, token, cache_dir=downloads)  # noqa: E731
+    return info, _Files(label, sizes, digests, fetch, max_bytes)
 
 
 def _local_files(folder: Path, max_bytes: int) -> _Files:
@@ -287,13 +297,6 @@ class PullResult:
         ]
 
 
-def pull_root() -> Path:
-    """Where pulled models are kept when no folder is asked for: beside the Hugging Face cache."""
-    from huggingface_hub import constants
-
-    return Path(constants.HF_HOME) / "gan-studio"
-
-
 def pull(
     source: str,
     revision: str | None = None,
@@ -305,12 +308,30 @@ def pull(
 ) -> PullResult:
     """Load a generator from a repo id, a Hub URL or a local folder into a GAN studio folder.
 
-    `out`: the folder to write (replaced if it exists). Without it, Hub models go to
-    `pull_root()/owner--name/<commit>` (reused when that commit was pulled before) and
-    local GAN studio folders are used where they are. `token` is sent to the Hub only
-    when given. Raises HubError (or InvalidInputError for a malformed source).
+    `out`: the folder to write. It must be new, empty, or a checkpoint folder GAN studio pulled there before
+    (gan.outputs.claim_output_folder: nothing else is ever replaced, and this is checked before any request);
+    the result is staged beside it and swapped in whole. Without `out`, Hub models go to
+    `pull_root()/owner--name/<commit>` (reused when that commit was pulled before), local GAN studio folders
+    are used where they are and others are converted beside the Hub pulls. With the Hub unreachable, a copy
+    pulled before serves: a public repo's to anyone, a private repo's only to a token that pulled it.
+    `token` is sent to the Hub only when given. Raises HubError (InvalidInputError for a malformed source or
+    an `out` that may not be written).
     """
     where = parse_source(source, allow_local=allow_local)
+    target = None
+    if out is not None:
+        claim_output_folder(out, "checkpoint")
+        target = Path(out).expanduser()  # as the caller wrote it: the result names it the same way
+    with download_dir() as downloads:  # whatever is downloaded goes with it, kept or refused
+        result, added = _pull(where, revision, token, target, max_bytes, downloads)
+    after_pull(added, keep=result.folder)
+    return result
+
+
+def _pull(
+    where: Source, revision: str | None, token: str | None, out: Path | None, max_bytes: int, downloads: Path
+) -> tuple[PullResult, int]:
+    """`pull` once its output folder is claimed: the result, and the bytes it added to pull_root()."""
     card: dict[str, Any] = {}
     origin: dict[str, Any] = {}
     private = None
@@ -318,47 +339,42 @@ def pull(
         wanted = revision or where.revision
         name = where.repo_id + (f"@{wanted}" if wanted else "")
         try:
-            info, files = _hub_files(where.repo_id, wanted, token, max_bytes)
+            info, files = _hub_files(where.repo_id, wanted, token, max_bytes, downloads)
         except HubUnreachableError as error:  # no network: a copy pulled earlier still serves (an app restart)
-            cached = cached_pull(where.repo_id, wanted)
+            cached = cached_pull(where.repo_id, wanted, token)
             if cached is None:
                 raise
-            return _pull_result(name, cached, "", "", read_source(cached), [], None, offline_reason=str(error))
+            touch(cached)
+            result = _pull_result(name, cached, "", "", read_source(cached), [], None, offline_reason=str(error))
+            return result, 0
         private = info.private
         if info.card_data is not None:
             card = info.card_data.to_dict()
         origin = {"repo_id": where.repo_id, "revision": info.sha, "url": f"{endpoint()}/{where.repo_id}"}
-        reusable = pull_root() / where.repo_id.replace("/", "--") / str(info.sha)
+        cache = pull_root() / where.repo_id.replace("/", "--") / str(info.sha)
     else:
         folder = Path(where.path or ".").resolve()
         files = _local_files(folder, max_bytes)
         card = _local_card(folder)
-        origin = {"source": str(folder)}
+        origin = {"source": folder.name}  # a name, not where it lies: source.json travels with pushes and Spaces
         name = folder.name
-        reusable = None
+        key = hashlib.sha256(str(folder).encode()).hexdigest()[:12]
+        cache = None if has_our_config(folder) else pull_root() / "local" / f"{name}--{key}"
     license = card.get("license") if isinstance(card.get("license"), str) else None
     datasets = [d for d in card.get("datasets") or [] if isinstance(d, str)]
     if isinstance(card.get("datasets"), str):
         datasets = [card["datasets"]]
     origin.update(license=license, datasets=datasets)
 
-    if out is not None:
-        target, replace = Path(out).expanduser(), True
-    elif reusable is not None:
-        target, replace = reusable, False
-    else:  # a local folder: use ours in place, convert others beside the Hub pulls
-        target, replace = None, True
-
-    fmt, weights = "gan-studio", WEIGHTS_NAME
-    if target is not None and not replace and (target / CONFIG_NAME).is_file():
-        pass  # this exact commit was pulled (and validated) before
-    elif target is None and _is_ours(where.path):
-        target = where.path
+    fmt, weights, added = "gan-studio", WEIGHTS_NAME, 0
+    if out is None and cache is None:  # a local GAN studio folder: used in place
+        target = Path(where.path or ".")
         _validate(target, files.label)
+    elif out is None and where.kind == "hub" and (cache / CONFIG_NAME).is_file():
+        target = cache  # this exact commit was pulled (and validated) before
     else:
-        if target is None:  # a local folder in another format: convert it beside the Hub pulls
-            key = hashlib.sha256(origin["source"].encode()).hexdigest()[:12]
-            target = pull_root() / "local" / f"{name}--{key}"
+        target = out or cache
+        assert target is not None
         target.parent.mkdir(parents=True, exist_ok=True)
         stage = Path(tempfile.mkdtemp(prefix=".pull-", dir=target.parent))
         try:
@@ -370,11 +386,19 @@ def pull(
             record = {**origin, "format": fmt, "weights": weights, "notes": loaded.notes}
             (stage / SOURCE_NAME).write_text(json.dumps(record, indent=2))
             _validate(stage, files.label)
-            _install(stage, target, replace)
+            if out is not None:
+                replace_folder(stage, out, "checkpoint")
+            else:
+                if where.kind == "hub":
+                    record_access(stage, private, token)
+                added = _install(stage, target, replace=where.kind == "local")
         finally:
             shutil.rmtree(stage, ignore_errors=True)
-
-    return _pull_result(name, target, fmt, weights, origin, list(files.fetched), private)
+    if out is None and target == cache:  # a copy in pull_root(), never a folder of the caller's
+        if where.kind == "hub":
+            record_access(target, private, token)  # one more token that may read this copy without the Hub
+        touch(target)
+    return _pull_result(name, target, fmt, weights, origin, list(files.fetched), private), added
 
 
 def _pull_result(
@@ -412,11 +436,13 @@ def _pull_result(
     )
 
 
-def cached_pull(repo_id: str, revision: str | None = None) -> Path | None:
+def cached_pull(repo_id: str, revision: str | None = None, token: str | None = None) -> Path | None:
     """A copy of `repo_id` pulled earlier into `pull_root()`, for when the Hub cannot be reached.
 
     With a commit (or its first 7+ characters) as `revision`: that commit's copy. With no revision: the
-    copy pulled most recently. A branch or tag name cannot be resolved offline: None. None if none.
+    copy pulled most recently. A branch or tag name cannot be resolved offline: None. Only copies the
+    caller may read without the Hub count (gan.hubcache.may_read_offline: a private repo's copy needs a
+    token that pulled it). None if none.
     """
     folder = pull_root() / repo_id.replace("/", "--")
     if not folder.is_dir():
@@ -427,14 +453,8 @@ def cached_pull(repo_id: str, revision: str | None = None) -> Path | None:
         if not re.fullmatch(r"[0-9a-f]{7,40}", wanted):
             return None
         pulled = [p for p in pulled if p.name.startswith(wanted)]
+    pulled = [p for p in pulled if may_read_offline(p, token)]
     return max(pulled, key=lambda p: (p / CONFIG_NAME).stat().st_mtime, default=None)
-
-
-def _is_ours(folder: Path | None) -> bool:
-    try:
-        return folder is not None and json.loads((folder / CONFIG_NAME).read_text()).get("format") == FORMAT
-    except (OSError, ValueError, AttributeError):
-        return False
 
 
 def _local_card(folder: Path) -> dict[str, Any]:
@@ -464,19 +484,20 @@ def _validate(folder: Path, label: str) -> Checkpoint:
     return checkpoint
 
 
-def _install(stage: Path, target: Path, replace: bool) -> None:
-    """Move a finished folder into place atomically; a concurrent identical pull may win the race."""
+def _install(stage: Path, target: Path, replace: bool) -> int:
+    """Move a finished folder into pull_root() (GAN studio's own cache: a folder a person named goes through
+    gan.outputs.replace_folder instead); the bytes it added. A concurrent identical pull may win the race."""
     if target.exists():
         if not replace:
-            return
-        if target.is_dir() and not (target / CONFIG_NAME).is_file() and any(target.iterdir()):
-            raise HubError(f"{target} exists and is not a checkpoint folder: choose another output folder")
-        shutil.rmtree(target) if target.is_dir() else target.unlink()
+            return 0
+        shutil.rmtree(target)
     try:
         stage.rename(target)
     except OSError:
         if not (target / CONFIG_NAME).is_file():
             raise
+        return 0
+    return folder_bytes(target)
 
 
 # -- browse ----------------------------------------------------------------------------------------

@@ -13,9 +13,10 @@ from typing import Any
 
 import torch
 
-from gan.card import model_card, read_source
+from gan.card import model_card, public_metadata, read_source
 from gan.checkpoint import load_checkpoint, save_checkpoint
 from gan.images import save_png, to_pil
+from gan.outputs import mark_output_folder
 from gan.train import TrainResult
 
 
@@ -24,9 +25,11 @@ def save_run(folder: str | Path, result: TrainResult, samples: torch.Tensor, ext
     TRAINING.md and a model card (README.md) ready for the Hub.
 
     samples: the final (C, H, W) preview grid in [0, 1]. extra: record fields (command, data description...).
+    The record names files and folders by name, never by local path: it is pushed with the weights. The
+    folder is then marked as a training run GAN studio wrote (gan.outputs), so it may be written again.
     """
     folder = Path(folder)
-    metadata = dict(result.metadata, **extra)
+    metadata = public_metadata(dict(result.metadata, **extra))
     metadata["machine"] = f"{platform.machine()}, {torch.get_num_threads()} threads, torch {torch.__version__}"
     save_checkpoint(folder, result.architecture, result.model_config, result.generator, result.discriminator, metadata)
     result.run_state.save(folder)
@@ -35,6 +38,7 @@ def save_run(folder: str | Path, result: TrainResult, samples: torch.Tensor, ext
     checkpoint = load_checkpoint(folder, with_discriminator=True)
     card = model_card(checkpoint, f"your-name/{folder.name}", source=read_source(folder), with_discriminator=True)
     (folder / "README.md").write_text(card, encoding="utf-8")
+    mark_output_folder(folder, "run")
     return folder
 
 

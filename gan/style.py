@@ -30,6 +30,7 @@ from gan import hub
 from gan.config import validate_seed
 from gan.device import pick_device
 from gan.errors import GanError, InvalidInputError, StyleWeightsError
+from gan.formats.pickles import torch_load_refusal
 
 # --- VGG19's convolutional trunk, as torchvision lays it out in `vgg19().features` ---
 
@@ -183,7 +184,7 @@ def _torch_load(path: Path, label: str) -> Mapping[str, torch.Tensor]:
             except RuntimeError:  # files from before torch 1.6's zip format cannot be mapped
                 state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as error:  # the weights-only unpickler raises anything from IndexError to UnpicklingError
-        raise StyleWeightsError(f"{label} is not a PyTorch weights file: {error.__class__.__name__}") from error
+        raise StyleWeightsError(f"{label} {torch_load_refusal(error, 'PyTorch weights file')}") from error
     for key in ("state_dict", "model"):  # training checkpoints wrap the weights
         if isinstance(state, Mapping) and isinstance(state.get(key), Mapping):
             state = state[key]

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import copy
 import math
-import pickle
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -36,16 +35,19 @@ import torch
 from torch import nn
 
 from gan.augment import diff_augment, jitter, parse_policy
+from gan.card import origin_of
 from gan.checkpoint import Checkpoint
 from gan.config import check_field_types, check_ranges, validate_seed
 from gan.device import pick_device
-from gan.errors import CheckpointError, InvalidInputError
+from gan.errors import CheckpointError, GanError, InvalidInputError, one_line
+from gan.formats.pickles import UnsafePickle, read_torch_header, torch_load_refusal
 from gan.images import make_grid
 from gan.losses import LOSSES
-from gan.models import build_discriminator, build_generator
+from gan.models import budget, build_discriminator, build_generator
 from gan.sampling import latents_for_seeds
 
 RUN_STATE_NAME = "run_state.pt"
+RUN_STATE_NETWORKS = 8  # G, D, EMA G and both optimisers' two moments: the file's size bound, in networks
 RESUMED_NOTE = "resumed at step {step}"
 
 
@@ -207,16 +209,39 @@ class RunState:
         path = Path(folder) / RUN_STATE_NAME
         if not path.is_file():
             raise CheckpointError(f"no {RUN_STATE_NAME} in {folder}: nothing to resume")
+        # Sizes and globals first (a few KB of zip can inflate to GBs; a pickle can name os.system), then torch's
+        # own restricted loader.
+        refused = f"{path} is not a resumable run state: it"
+        try:
+            read_torch_header(path, budget.max_file_bytes(RUN_STATE_NETWORKS))
+        except UnsafePickle as error:
+            raise CheckpointError(
+                f"{refused} is a pickle that needs code execution to load ({error}): refused"
+            ) from None
+        except CheckpointError as error:
+            raise CheckpointError(f"{refused} {error}") from None
         try:
             document = torch.load(path, map_location="cpu", weights_only=True)
+        except Exception as error:  # untrusted bytes: UnpicklingError, RuntimeError, EOFError...
+            raise CheckpointError(f"{refused} {torch_load_refusal(error)}") from error
+        try:
             document["model_config"] = get_architecture(document["architecture"]).config_class.from_dict(
                 document["model_config"]
             )
             document["train_config"] = TrainConfig(**document["train_config"])
             return cls(**document)
-        except (pickle.UnpicklingError, RuntimeError, KeyError, TypeError, ValueError, EOFError) as error:
-            reason = str(error).splitlines()[0][:200]
-            raise CheckpointError(f"{path} is not a resumable run state: {reason}") from error
+        except (GanError, KeyError, TypeError, ValueError, AttributeError) as error:
+            raise CheckpointError(f"{path} is not a resumable run state: {one_line(error, 200)}") from error
+
+
+def _origin(init: Checkpoint | None) -> dict[str, Any]:
+    """The model a fine-tune started from, by public name, with its provenance (for the card's credit)."""
+    if init is None:
+        return {"fine_tuned_from": None}
+    if not init.source:
+        return {"fine_tuned_from": "an unsaved checkpoint"}
+    name, source = origin_of(init.source)
+    return {"fine_tuned_from": name, **({"base_source": source} if source else {})}
 
 
 @dataclass
@@ -594,7 +619,7 @@ def train(
         "learning_rates": {"g": lr_g, "d": lr_d},
         "real_jitter": jitter_strength,
         "frozen_d_layers": frozen,
-        "fine_tuned_from": init.source if init is not None else None,
+        **_origin(init),
         "d_steps_skipped": health.d_steps_skipped,
         "nan_recoveries": health.nan_recoveries,
         "train_config": asdict(config),

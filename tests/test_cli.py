@@ -1,8 +1,10 @@
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from PIL import Image
 
 from gan.cli import main
@@ -100,3 +102,104 @@ def test_two_process_data_parallel_run_on_cpu_with_gloo(tmp_path):
     assert result.returncode == 0, result.stderr[-2000:]
     record = json.loads((out / "config.json").read_text())["metadata"]
     assert record["world_size"] == 2 and record["steps"] == 4 and record["images_seen"] == 32
+
+
+# -- hostile inputs: one line on stderr and exit 2, never a traceback ----------------------------------------
+
+OURS = '{"format": "gan-studio/1", "architecture": %s, "model": %s, "metadata": %s}'
+
+
+@pytest.mark.parametrize(
+    "config, message",
+    [
+        (OURS % ('"dcgan"', "{}", "[" * 100_000 + "]" * 100_000), "nested more than 32 levels deep"),
+        (OURS % ('"dcgan"', "{}", '{"a": ' * 200 + "1" + "}" * 200), "nested more than 32 levels deep"),
+        (OURS % ('"dcgan"', '{"resolution": ' + "1" * 5000 + "}", "{}"), "a number thousands of digits long"),
+        (OURS % ('["dcgan"]', "{}", "{}"), "'architecture' must be a name"),
+        (OURS % ('"' + "x" * 100_000 + '"', "{}", "{}"), "unknown architecture 'xxx"),
+        (OURS % ('"dcgan"', '{"width": "wide", "max_width": [1]}', "{}"), "describes an invalid model"),
+        (OURS % ('"dcgan"', '{"resolution": 1e999}', "{}"), "describes an invalid model"),
+        ("[1, 2]", "no 'model' section|is not a JSON object"),
+        (OURS % ('"fastgan"', '{"resolution": 256, "width": 4096, "max_width": 4096}', "{}"), "above the budget"),
+    ],
+    ids=[
+        "deep-array",
+        "deep-objects",
+        "huge-number",
+        "list-name",
+        "huge-name",
+        "wrong-types",
+        "infinity",
+        "not-object",
+        "memory-bomb",
+    ],
+)
+def test_hostile_configs_are_one_line_refusals_in_every_command(tmp_path, capsys, config, message):
+    folder = tmp_path / "model"
+    folder.mkdir()
+    (folder / "config.json").write_text(config)
+    (folder / "model.safetensors").write_bytes(b"\0" * 64)
+    commands = [
+        ["info", str(folder)],
+        ["generate", "--model", str(folder), "--out", str(tmp_path / "images")],
+        ["pull", str(folder), "--out", str(tmp_path / "pulled")],
+        ["train", "digits", "--init", str(folder), "--out", str(tmp_path / "run"), "--steps", "1"],
+    ]
+    for command in commands:
+        assert main(command) == 2, command
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == len(commands) and all(line.startswith("error: ") and len(line) <= 510 for line in lines)
+    assert all(re.search(message, line) for line in lines), lines
+    assert not (tmp_path / "pulled").exists() and not (tmp_path / "run").exists()
+
+
+def test_pickles_that_would_run_code_are_refused_in_one_line_without_torchs_advice(tmp_path, capsys):
+    from hub_repos import RunsCode, torch_bytes
+
+    marker = tmp_path / "ran"
+    evil = torch_bytes({"G": RunsCode(marker)})
+    folder = tmp_path / "downloaded"
+    folder.mkdir()
+    (folder / "pytorch_model.bin").write_bytes(evil)
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "run_state.pt").write_bytes(evil)
+    (tmp_path / "vgg19.pth").write_bytes(evil)
+    for name in ("content.png", "style.png"):
+        Image.new("RGB", (16, 16), "white").save(tmp_path / name)
+    commands = [
+        ["pull", str(folder), "--out", str(tmp_path / "pulled")],
+        ["train", "digits", "--out", str(run), "--resume", "--steps", "1"],
+        ["style", str(tmp_path / "content.png"), str(tmp_path / "style.png"), "--out", str(tmp_path / "out.png"),
+         "--style-weights", str(tmp_path / "vgg19.pth"), "--steps", "1"],
+    ]  # fmt: skip
+    for command in commands:
+        assert main(command) == 2, command
+    err = capsys.readouterr().err
+    lines = err.strip().splitlines()
+    assert len(lines) == 3 and all("needs code execution to load" in line and "exec" in line for line in lines), lines
+    assert not any(advice in err for advice in ("set to `False`", "trust", "add_safe_globals")) and not marker.exists()
+
+
+def test_torchs_refusal_is_recognised_by_its_type_whatever_its_wording(tmp_path):
+    import pickle
+
+    import torch
+
+    from gan.formats.pickles import torch_load_refusal
+
+    older = pickle.UnpicklingError(
+        "Weights only load failed. Re-running `torch.load` with `weights_only` set to `False` will likely succeed, "
+        "but it can result in arbitrary code execution. Do it only if you got the file from a trusted source.\n "
+        "Please file an issue with the following so that we can make `weights_only=True` compatible with your use "
+        "case: WeightsUnpickler error: Unsupported global: GLOBAL os.system was not an allowed global by default."
+    )
+    assert torch_load_refusal(older) == (
+        "is a pickle that needs code execution to load (it calls os.system): refused, nothing in it was run"
+    )
+    (tmp_path / "junk.pt").write_bytes(b"garbage" * 20)
+    try:
+        torch.load(tmp_path / "junk.pt", weights_only=True)
+    except pickle.UnpicklingError as error:  # torch 2.9: the same type for a file that is merely corrupt
+        reason = torch_load_refusal(error)
+    assert reason.startswith("is not a readable PyTorch checkpoint (") and "weights_only" not in reason

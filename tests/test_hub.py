@@ -387,3 +387,174 @@ def test_cli_errors_are_one_line_and_never_show_the_token(hub, tiny_checkpoint, 
     assert "cannot write to 'gan-lab'" in lines[0] and "not found" in lines[1]
     assert "cannot read --token-file" in lines[2] and "needs a Hugging Face login" in lines[3]
     assert MALLORY not in captured.err + captured.out
+
+
+# -- never lose a user's data: pull --out --------------------------------------------------------------
+
+
+def tree(folder) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_pull_out_replaces_only_a_folder_it_pulled_and_refuses_everything_else_untouched(
+    hub, tiny_checkpoint, tmp_path, monkeypatch
+):
+    hub.add_repo("alice/tiny", folder_files(tiny_checkpoint))
+    transformers = tmp_path / "bert"
+    transformers.mkdir()
+    (transformers / "config.json").write_text(json.dumps({"model_type": "bert", "architectures": ["BertModel"]}))
+    (transformers / "model.safetensors").write_bytes(b"a model someone else made")
+    a_file = tmp_path / "model.safetensors"
+    a_file.write_bytes(b"mine")
+    work = tmp_path / "work"
+    work.mkdir()
+    (work / "thesis.tex").write_text("years of work")
+    monkeypatch.chdir(work)
+    before = tree(tmp_path)
+    for out, message in [
+        (transformers, "bert exists and is not a folder GAN studio wrote; nothing was changed"),
+        (a_file, "is a file, not a folder"),
+        (".", "is the current folder"),
+        (tmp_path, "is the current folder, the home folder or a folder above them"),
+        (tiny_checkpoint, "is not a folder GAN studio wrote"),  # trained here: not a pull's to replace
+    ]:
+        with pytest.raises(InvalidInputError, match=message):
+            pull("alice/tiny", out=out)
+    assert tree(tmp_path) == before and hub.requests == []  # refused before any request
+
+    empty = tmp_path / "models" / "tiny"
+    empty.mkdir(parents=True)
+    first = pull("alice/tiny", out=empty)
+    assert first.folder == empty and torch.equal(images(empty), images(tiny_checkpoint))
+    changed = load_checkpoint(tiny_checkpoint)
+    with torch.no_grad():
+        next(changed.generator.parameters()).mul_(-1.0)
+    from gan.checkpoint import save_checkpoint
+
+    save_checkpoint(tmp_path / "v2", "dcgan", changed.config, changed.generator)
+    hub.add_repo("alice/v2", folder_files(tmp_path / "v2"))  # without a discriminator
+    again = pull("alice/v2", out=empty)  # a folder pulled there before: replaced whole
+    assert torch.equal(images(again.folder), images(tmp_path / "v2")) and not again.has_discriminator
+    assert not (empty / "discriminator").exists()
+    assert sorted(p.name for p in empty.parent.iterdir()) == ["tiny"]  # no stage or old copy left beside it
+
+    (empty / "notes.md").write_text("my notes on this model")
+    with pytest.raises(InvalidInputError, match=r"holds files GAN studio did not write there \(notes\.md\)"):
+        pull("alice/tiny", out=empty)
+    assert (empty / "notes.md").read_text() == "my notes on this model"
+
+
+def test_cli_pull_out_refusals_are_one_line_and_change_nothing(hub, tiny_checkpoint, tmp_path, monkeypatch, capsys):
+    hub.add_repo("alice/tiny", folder_files(tiny_checkpoint))
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "keep.txt").write_text("mine")
+    transformers = tmp_path / "hf-model"
+    transformers.mkdir()
+    (transformers / "config.json").write_text('{"model_type": "gpt2"}')
+    assert main(["pull", "alice/tiny", "--out", "."]) == 2
+    assert main(["pull", "alice/tiny", "--out", "keep.txt"]) == 2
+    assert main(["pull", "alice/tiny", "--out", "hf-model"]) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 3 and all(line.startswith("error: ") for line in lines)
+    assert "current folder" in lines[0] and "keep.txt is a file" in lines[1] and "hf-model exists" in lines[2]
+    assert (tmp_path / "keep.txt").read_text() == "mine" and sorted(p.name for p in transformers.iterdir()) == [
+        "config.json"]  # fmt: skip
+
+
+# -- private stays private, disks stay bounded ------------------------------------------------------------
+
+
+def test_offline_a_private_copy_serves_only_a_token_that_pulled_it(hub, tiny_checkpoint, monkeypatch):
+    hub.add_repo("alice/secret-offline", folder_files(tiny_checkpoint), private=True)
+    online = pull("alice/secret-offline", token=ALICE)
+    sha = online.revision
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)
+    for source, token in [
+        ("alice/secret-offline", None),
+        ("alice/secret-offline", BOB_READ),
+        (f"alice/secret-offline@{sha}", None),
+        (f"{hub.url}/alice/secret-offline", MALLORY),
+    ]:
+        with pytest.raises(HubUnreachableError, match="HF_HUB_OFFLINE is set"):  # as if never pulled
+            pull(source, token=token, allow_local=False)
+    again = pull(f"alice/secret-offline@{sha[:10]}", token=ALICE)
+    assert again.folder == online.folder and again.offline_reason
+    stored = b"".join(tree(online.folder).values())
+    assert ALICE.encode() not in stored  # a salted hash proves access; the token is never written
+
+
+def test_downloads_of_a_refused_repo_are_removed_and_pulls_leave_huggingface_hubs_cache_empty(
+    hub, tiny_checkpoint, tmp_path, monkeypatch
+):
+    home = tmp_path / "hf"
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HOME", str(home))
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(home / "hub"))
+    hub.add_repo("evil/gan", {"pytorch_model.bin": torch_bytes({"G": RunsCode(tmp_path / "ran")}), "README.md": card()})
+    files = folder_files(tiny_checkpoint)
+    document = json.loads(files["config.json"])
+    document["model"]["width"] *= 2
+    hub.add_repo("someone/mismatch", {**files, "config.json": json.dumps(document).encode()})
+    for repo in ("evil/gan", "someone/mismatch"):
+        with pytest.raises(HubError):
+            pull(repo)
+        assert hub.downloaded(repo)  # something was downloaded, and is gone:
+        assert [p for p in home.rglob("*") if p.is_file()] == []
+    hub.add_repo("alice/kept", files)
+    kept = pull("alice/kept")
+    assert sorted(p.relative_to(home).parts[0] for p in home.rglob("*") if p.is_file()) == ["gan-studio"] * 6
+    assert kept.folder.is_relative_to(home / "gan-studio")
+
+
+def test_pulls_sweep_the_pull_cache_within_its_bounds(hub, tiny_checkpoint, tmp_path, monkeypatch):
+    from gan import hubcache
+
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HOME", str(tmp_path / "hf"))
+    monkeypatch.setattr(hubcache, "_sweeps", hubcache._Sweeps())
+    monkeypatch.setattr(hubcache, "PULL_CACHE_MAX_COPIES", 2)
+    files = folder_files(tiny_checkpoint)
+    folders = []
+    for name in ("lab/one", "lab/two", "lab/three"):
+        hub.add_repo(name, files)
+        folders.append(pull(name).folder)
+        if name == "lab/one":
+            monkeypatch.setattr(hubcache, "SWEEP_AFTER_BYTES", 1)  # from now on, every pull that adds sweeps
+    assert [f.exists() for f in folders] == [False, True, True]
+    assert pull("lab/two").folder == folders[1]  # reused: the newest copies stay
+
+
+# -- publish names, not paths -------------------------------------------------------------------------------
+
+
+def test_a_pushed_fine_tune_holds_names_never_this_machines_paths(hub, tiny_checkpoint, tmp_path):
+    from conftest import noise_pngs
+
+    from gan.deploy import DeployConfig, resolve_default_model, stage_space
+
+    secret = tmp_path / "home-of-someone-7f3a"
+    data = secret / "my cats"
+    data.mkdir(parents=True)
+    noise_pngs(data, 8, 32, seed=1)
+    push(tiny_checkpoint, "alice/base", ALICE, with_discriminator=True)
+    assert main(["pull", "alice/base", "--out", str(secret / "models" / "base")]) == 0
+    run = secret / "runs" / "cats"
+    assert main(["train", str(data), "--init", str(secret / "models" / "base"), "--out", str(run), "--steps", "2",
+                 "--batch-size", "4"]) == 0  # fmt: skip
+    for folder in (run, secret / "models" / "base"):
+        for name, content in tree(folder).items():
+            assert b"home-of-someone" not in content, f"{folder.name}/{name} records a local path"
+
+    push(run, "alice/cats", ALICE, with_discriminator=True)
+    uploaded = hub.files("alice/cats")
+    assert {"config.json", "README.md", "discriminator/config.json"} <= set(uploaded)
+    for name, content in uploaded.items():
+        assert b"home-of-someone" not in content and str(tmp_path).encode() not in content, name
+    readme = uploaded["README.md"].decode()
+    assert "derives from [alice/base]" in readme and "base_model: alice/base" in readme  # credit kept, by name
+    metadata = json.loads(uploaded["config.json"])["metadata"]
+    assert metadata["fine_tuned_from"] == "alice/base" and metadata["data"] == "my cats"
+    assert shlex.split(metadata["command"])[3:8] == ["train", "my cats", "--init", "base", "--out"]
+
+    stage = tmp_path / "space"
+    stage_space(DeployConfig("alice/demo", run), resolve_default_model(run), stage)
+    for path in (stage / "weights" / "cats").rglob("*"):
+        assert path.is_dir() or b"home-of-someone" not in path.read_bytes(), path.name

@@ -321,7 +321,7 @@ def written(path, content):
                                                                   for i in range(37) for kind in ("weight", "bias")}),
          r"features\.0\.weight is \(1,\), VGG19 needs \(64, 3, 3, 3\)"),
         (lambda tmp, dcgan: written(tmp / "text.safetensors", b"not weights"), "not a readable safetensors file"),
-        (lambda tmp, dcgan: written(tmp / "junk.pth", b"\x80junk"), "not a PyTorch weights file"),
+        (lambda tmp, dcgan: written(tmp / "junk.pth", b"\x80junk"), "not a readable PyTorch weights file"),
         (lambda tmp, dcgan: torch.save([1, 2], tmp / "list.pth") or tmp / "list.pth", "holds a list"),
     ],
 )  # fmt: skip

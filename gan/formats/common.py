@@ -9,7 +9,6 @@ studio folder (config.json + model.safetensors) with `convert`.
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,7 +16,7 @@ from typing import Any, Protocol
 
 import torch
 
-from gan.checkpoint import MAX_CONFIG_BYTES, save_checkpoint
+from gan.checkpoint import MAX_CONFIG_BYTES, parse_json, save_checkpoint
 from gan.errors import CheckpointError, InvalidInputError
 from gan.formats.pickles import TensorInfo, UnsafePickle, load_torch, read_torch_header
 from gan.models import budget, build_generator, get_architecture
@@ -54,10 +53,9 @@ def natural_key(name: str) -> list[Any]:
 def read_json(files: RepoFiles, name: str) -> dict[str, Any]:
     path = files.fetch(name, limit=MAX_CONFIG_BYTES)
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as error:
-        reason = "nested too deeply" if isinstance(error, RecursionError) else error
-        raise fail(files, f"{name} is not valid JSON ({reason})") from error
+        data = parse_json(path.read_bytes(), name)
+    except CheckpointError as error:
+        raise fail(files, str(error)) from error
     if not isinstance(data, dict):
         raise fail(files, f"{name} is not a JSON object")
     return data

@@ -21,6 +21,7 @@ import hashlib
 import io
 import math
 import pickle
+import re
 import zipfile
 from collections import OrderedDict
 from collections.abc import Callable
@@ -31,7 +32,7 @@ from typing import Any, ClassVar
 import numpy as np
 import torch
 
-from gan.errors import CheckpointError
+from gan.errors import CheckpointError, one_line
 
 MAX_HEADER_BYTES = 64 << 20  # a data.pkl (names, shapes, nesting) larger than this is not a weights file
 MAX_ZIP_MEMBERS = 100_000  # a zip checkpoint has a few files per tensor; more is an archive bomb
@@ -241,8 +242,28 @@ def load_torch(path: Path) -> Any:
     try:
         return torch.load(path, map_location="cpu", weights_only=True, mmap=False)
     except Exception as error:  # untrusted bytes: KeyError, RuntimeError, EOFError, UnpicklingError...
-        reason = str(error).splitlines()[0][:200] if str(error) else error.__class__.__name__
-        raise CheckpointError(f"is not a readable PyTorch checkpoint ({reason})") from error
+        raise CheckpointError(torch_load_refusal(error)) from error
+
+
+_TORCH_ADVICE = ("weights_only", "weights only", "trusted source", "file an issue", "documentation")
+
+
+def torch_load_refusal(error: BaseException, what: str = "PyTorch checkpoint") -> str:
+    """Why torch.load(weights_only=True) refused a file, completing "<file> ...", in words of ours.
+
+    A pickle that calls a global outside PyTorch's allow-list "needs code execution", naming the global; any
+    other failure gives torch's specific reason. Never torch's advice to turn the check off: its wording
+    changes between releases (2.6 rewrote it), so it is recognised by its words, and the type decides.
+    """
+    text = str(error)
+    specific = [line.strip() for line in text.splitlines()
+                if line.strip() and not any(word in line.lower() for word in _TORCH_ADVICE)]  # fmt: skip
+    named = re.search(r"GLOBAL\s+([\w.]+)", text)
+    if isinstance(error, pickle.UnpicklingError) and (named or any("global" in line.lower() for line in specific)):
+        called = f" (it calls {named.group(1)})" if named else ""
+        return f"is a pickle that needs code execution to load{called}: refused, nothing in it was run"
+    reason = one_line(specific[0], 200) if specific else error.__class__.__name__
+    return f"is not a readable {what} ({reason})"
 
 
 def tensors_only(value: Any) -> bool:
