@@ -174,14 +174,15 @@ def load_state_dict_strict(module: nn.Module, weights_path: Path) -> None:
     module.load_state_dict(state, strict=True)
 
 
-def load_checkpoint(folder: str | Path, with_discriminator: bool = False) -> Checkpoint:
-    """Load a checkpoint folder onto the CPU, in eval mode."""
+def load_checkpoint(folder: str | Path, with_discriminator: bool = False, trusted: bool = False) -> Checkpoint:
+    """Load a checkpoint folder onto the CPU, in eval mode. `trusted`: one that ships with the app (gan.zoo), whose
+    config needs no cost check before building (gan.models.budget)."""
     folder = Path(folder)
     if not folder.is_dir():
         raise CheckpointError(f"checkpoint folder {folder} does not exist")
     architecture, config, metadata = read_config(folder)
     try:
-        generator = build_generator(architecture, config, initialise=False)  # measured first: see gan.models.budget
+        generator = build_generator(architecture, config, initialise=False, trusted=trusted)  # see gan.models.budget
     except InvalidInputError as error:
         raise CheckpointError(f"{folder / CONFIG_NAME}: {error}") from error
     load_state_dict_strict(generator, folder / WEIGHTS_NAME)

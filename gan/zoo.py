@@ -83,7 +83,8 @@ class ModelCache:
             if key in self._entries:
                 self._entries.move_to_end(key)
                 return self._entries[key]
-        checkpoint = load_checkpoint(key)  # outside the lock: loading can take a while
+        shipped = Path(key).is_relative_to(WEIGHTS_DIR)  # the app's own checkpoints need no cost check
+        checkpoint = load_checkpoint(key, trusted=shipped)  # outside the lock: loading can take a while
         with self._lock:
             self._entries[key] = checkpoint
             while len(self._entries) > self.max_models:

@@ -86,6 +86,18 @@ def train_args(uploads: list, steps: int, minutes: float = 0.5) -> tuple:
             False)  # fmt: skip
 
 
+def generated_pngs(client, *args) -> list[str]:
+    """What /generate returns (the grid and a zip of every PNG): the sample PNGs, unpacked, in seed order."""
+    import zipfile
+
+    _grid, archive = client.predict(*args, api_name="/generate")
+    folder = Path(archive).with_suffix("")
+    with zipfile.ZipFile(archive) as bundle:
+        names = [name for name in bundle.namelist() if "_grid_" not in name]
+        bundle.extractall(folder, names)
+    return [str(folder / name) for name in sorted(names, key=lambda name: int(name.split("_seed")[1].split("_")[0]))]
+
+
 def free_port() -> int:
     import socket
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import gradio as gr
 import pytest
 import torch
+from conftest import generated_pngs
 from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError
 from hub_repos import card, folder_files, huggan_bin_files, trained_sprint_generator
@@ -29,10 +30,10 @@ def test_a_pulled_model_is_in_this_visitors_generate_list_and_nobody_elses(hub, 
     assert "Loaded **huggan/dcgan-app**" in report and "huggan_dcgan, 64x64 RGB, latent 100" in report
     assert "license: mit" in report
 
-    gallery, _grid, _zip = visitor.predict("huggan/dcgan-app", 3, 2, 1.0, api_name="/generate")
-    with Image.open(gallery[0]["image"]) as image:
+    first = generated_pngs(visitor, "huggan/dcgan-app", 3, 2, 1.0)[0]
+    with Image.open(first) as image:
         assert image.size == (64, 64) and image.mode == "RGB" and image.text["model"] == "huggan/dcgan-app"
-    assert "huggan--dcgan-app_seed3" in Path(gallery[0]["image"]).name
+    assert "huggan--dcgan-app_seed3" in Path(first).name
     with pytest.raises(AppError, match="unknown model 'huggan/dcgan-app'"):
         stranger.predict("huggan/dcgan-app", 3, 2, 1.0, api_name="/generate")
 
@@ -50,7 +51,7 @@ def test_hub_tab_errors_are_messages_and_the_app_keeps_serving(hub, client, tiny
             client.predict(source, "", "", api_name="/pull_model")
     report = client.predict("alice/private", "", ALICE, api_name="/pull_model")  # a pasted token works
     assert "Loaded **alice/private**" in report
-    gallery, _, _ = client.predict(DEFAULT_MODEL, 0, 1, 1.0, api_name="/generate")
+    gallery = generated_pngs(client, DEFAULT_MODEL, 0, 1, 1.0)
     assert len(gallery) == 1
 
 

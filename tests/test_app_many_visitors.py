@@ -11,7 +11,7 @@ from pathlib import Path
 import gradio as gr
 import pytest
 import torch
-from conftest import noise_pngs, train_args
+from conftest import generated_pngs, noise_pngs, train_args
 from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError, ValidationError
 from gradio_client.utils import Status
@@ -71,19 +71,17 @@ def test_eight_visitors_at_once_never_see_each_others_models_images_or_tokens(hu
     def puller(client: Client, repo: str) -> dict:
         start.wait()
         client.predict(repo, "", "", api_name="/pull_model")
-        gallery, _, _ = client.predict(repo, 0, 2, 1.0, api_name="/generate")
-        return {"model": repo, "images": [g["image"] for g in gallery]}
+        return {"model": repo, "images": generated_pngs(client, repo, 0, 2, 1.0)}
 
     def generator(client: Client, model: str) -> dict:
         start.wait()
-        gallery, _grid, _archive = client.predict(model, 5, 3, 1.0, api_name="/generate")
-        return {"model": model, "images": [g["image"] for g in gallery]}
+        return {"model": model, "images": generated_pngs(client, model, 5, 3, 1.0)}
 
     def trainer(client: Client) -> dict:
         start.wait()
         result = client.predict(*train_args(uploads, steps=10), api_name="/train")
-        gallery, _, _ = client.predict("my-dcgan-1", 0, 2, 1.0, api_name="/generate")
-        return {"model": "my-dcgan-1", "images": [g["image"] for g in gallery], "outputs": result}
+        images = generated_pngs(client, "my-dcgan-1", 0, 2, 1.0)
+        return {"model": "my-dcgan-1", "images": images, "outputs": result}
 
     def styler(client: Client) -> dict:
         start.wait()
@@ -144,8 +142,7 @@ def test_a_long_run_neither_blocks_quick_requests_nor_lets_its_line_grow_without
         with pytest.raises(ValidationError, match=r"the line for fine-tuning runs is full \(1 waiting\)"):
             third.predict(*train_args(uploads, steps=5), api_name="/train")
 
-        gallery, _, _ = quick.predict(DEFAULT_MODEL, 0, 4, 1.0, api_name="/generate")
-        assert len(gallery) == 4 and is_running(running)  # served during the run
+        assert len(generated_pngs(quick, DEFAULT_MODEL, 0, 4, 1.0)) == 4 and is_running(running)  # during the run
 
         running.cancel()  # the first visitor gives up: the line moves on at once
         assert "stopped by step budget after 5 steps" in waiting.result(timeout=120)[2]

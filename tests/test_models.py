@@ -49,3 +49,20 @@ def test_every_network_is_measured_on_the_meta_device_and_huge_ones_are_refused(
 def test_community_generators_have_no_discriminator_to_build(name):
     with pytest.raises(CheckpointError, match="can be sampled but not fine-tuned here"):
         build_discriminator(name, get_architecture(name).config_class())
+
+
+def test_plain_convolution_stacks_are_bounded_without_running_them_on_the_meta_device():
+    from gan.models import budget
+
+    class Exploding(get_architecture("dcgan").generator_class):
+        def forward(self, z):
+            raise AssertionError("measured by running it")
+
+    cost = budget.measure(Exploding, DCGANConfig())  # the embedded default's shape: no forward pass at all
+    exact = budget.measure(type("Run", (get_architecture("dcgan").generator_class,), {"plain_convolutions": False}),
+                           DCGANConfig())  # fmt: skip
+    assert exact.peak_activation_bytes <= cost.peak_activation_bytes <= 16 * exact.peak_activation_bytes
+    for name, config in (("fastgan", FastGANConfig(resolution=256)), ("dcgan", DCGANConfig(resolution=256))):
+        arch = get_architecture(name).generator_class
+        run = budget.measure(type("Run", (arch,), {"plain_convolutions": False}), config)
+        assert run.peak_activation_bytes <= budget.measure(arch, config).peak_activation_bytes  # an upper bound

@@ -14,7 +14,7 @@ import gradio as gr
 import httpx
 import pytest
 import yaml
-from conftest import free_port
+from conftest import free_port, generated_pngs
 from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError
 from hub_repos import folder_files
@@ -135,8 +135,7 @@ def test_share_without_network_starts_locally_and_says_why(entry):
 
 
 def test_a_results_link_comes_from_the_images_own_metadata(client, app_url):
-    gallery, _grid, _zip = client.predict(DEFAULT_MODEL, 7, 3, 0.55, api_name="/generate")
-    shown = [item["image"] for item in gallery]
+    shown = generated_pngs(client, DEFAULT_MODEL, 7, 3, 0.55)
     link = samples_permalink(shown, {}, embedded_models())
     assert permalink_url(app_url, link) == f"{app_url}?model={DEFAULT_MODEL}&seed=7&count=3&truncation=0.55"
     with pytest.raises(InvalidInputError, match="these images do not come from one request"):

@@ -36,3 +36,16 @@ def test_the_configured_default_model_comes_from_the_environment_then_weights_th
     assert configured_default_model(tmp_path, {}) == "alice/tuned@v2"
     assert configured_default_model(tmp_path, {DEFAULT_MODEL_ENV: " emoji-smileys "}) == "emoji-smileys"
     assert configured_default_model(tmp_path, {DEFAULT_MODEL_ENV: ""}) == "alice/tuned@v2"
+
+
+def test_shipped_checkpoints_skip_the_cost_check_and_others_keep_it(tiny_checkpoint, monkeypatch):
+    from gan.models import budget
+
+    measured = []
+    original = budget.check
+    monkeypatch.setattr(budget, "check", lambda *args, **kwargs: measured.append(args) or original(*args, **kwargs))
+    cache = ModelCache()
+    shipped = cache.get(resolve_model(DEFAULT_MODEL))
+    assert measured == [] and shipped.generator.cost.peak_activation_bytes > 0  # batch sizing still knows its cost
+    cache.get(tiny_checkpoint)  # a folder from anywhere else is measured before it is built
+    assert len(measured) == 1

@@ -35,7 +35,12 @@ def render_walk(generator: torch.nn.Module, config: InterpolateConfig) -> torch.
     return interpolate(generator, config)
 
 
-Samples = tuple[list[tuple[str, str]], str, str]  # gallery (path, caption), grid PNG, zip
+# One request's files: the grid PNG, the zip of every PNG, and the gallery's (path, caption) per seed.
+# The grid and the zip answer the request (what /generate returns: two files); the gallery shows the same PNGs
+# a moment later, from a second event that only lists them. A client fetches each returned file on its own
+# connection (gradio_client: about 50 ms each on this project's CPU box, most of it its own set-up), so
+# returning the 16 PNGs as well made a script wait five times longer than the generator and the grid did.
+Samples = tuple[str, str, list[tuple[str, str]]]
 
 
 def write_samples(name: str, config: GenerateConfig, images: torch.Tensor, out: Path) -> Samples:
@@ -44,7 +49,7 @@ def write_samples(name: str, config: GenerateConfig, images: torch.Tensor, out: 
     grid = save_grid(images, name, config.seeds, config.truncation, out, APP.preview_min_side * 2)
     archive = zip_files([*paths, grid], out / samples_zip_name(name, config.seeds, config.truncation))
     gallery = [(str(path), f"seed {seed}") for path, seed in zip(paths, config.seeds, strict=True)]
-    return gallery, str(grid), str(archive)
+    return str(grid), str(archive), gallery
 
 
 def first_samples(cache: ModelCache, name: str, folder: Path, out: Path) -> Samples:
@@ -80,15 +85,15 @@ def build_generate_tab(studio: Studio, first_model: str, start: Session, first: 
                             info=TRUNCATION_HINT, elem_id="generate-truncation")  # fmt: skip
     generate_button = gr.Button("Generate", variant="primary", elem_id="generate-run")
     progress = gr.Markdown(elem_id="generate-progress")  # progress and errors show here, never over the samples
-    gallery = gr.Gallery(first[0], label="Samples", columns=8, format="png",
+    gallery = gr.Gallery(first[2], label="Samples", columns=8, format="png",
                          interactive=False, buttons=["download", "fullscreen"],
                          elem_id="gallery")  # fmt: skip
     with gr.Row():
         grid = gr.Image(
-            first[1], label="Grid", format="png", type="filepath", interactive=False, height=320, elem_id="grid"
+            first[0], label="Grid", format="png", type="filepath", interactive=False, height=320, elem_id="grid"
         )
         downloads = gr.File(
-            first[2], label="All PNGs and the grid (zip)", interactive=False, height=80, elem_id="downloads"
+            first[1], label="All PNGs and the grid (zip)", interactive=False, height=80, elem_id="downloads"
         )
     link = gr.Textbox(label="Link to this result", placeholder="Generate, and a link that reproduces the result "
                       "appears here", buttons=["copy"], interactive=False, elem_id="generate-link")  # fmt: skip
@@ -125,7 +130,8 @@ def build_generate_tab(studio: Studio, first_model: str, start: Session, first: 
     @user_errors
     @interactive
     def on_generate(model: str, seed: int, count: int, truncation: float, session: Session) -> Samples:
-        """Images for seeds seed..seed+count-1 of a model: the PNGs (seed in name and metadata), their grid, a zip."""
+        """Images for seeds seed..seed+count-1 of a model: their grid, and a zip of every PNG (one per seed, the
+        seed in its name and metadata) with the grid."""
         config, images = sample(model, seed, count, truncation, session)
         return write_samples(model, config, images, fresh_output_dir())
 
@@ -161,7 +167,8 @@ def build_generate_tab(studio: Studio, first_model: str, start: Session, first: 
 
     inputs = {"model": model, "seed": seed, "count": count, "truncation": truncation}
     run_args = [*inputs.values(), studio.session]
-    outputs = [gallery, grid, downloads]
+    shown = gr.State(first[2])  # the gallery rows (path, caption) of the last request, handed to the next event
+    outputs = [grid, downloads, shown]
     lane = {"concurrency_id": "generate", "concurrency_limit": APP.generate_concurrency,  # never behind training
             "show_progress_on": [progress]}  # fmt: skip
     events = [
@@ -172,7 +179,8 @@ def build_generate_tab(studio: Studio, first_model: str, start: Session, first: 
         studio.linked.change(on_linked_generate, [studio.linked, *run_args], outputs, api_visibility="private", **lane),
     ]  # fmt: skip
     for event in events:
-        event.success(samples_link, [gallery, studio.session], link, queue=False, api_visibility="private")
+        event.success(show_samples, shown, gallery, queue=False, api_visibility="private").success(
+            samples_link, [gallery, studio.session], link, queue=False, api_visibility="private")  # fmt: skip
     # cheap: off ZeroGPU the grid skips the queue, so it never waits behind a training run
     grid_button = gr.Button(visible=False)  # carries the API-only /grid endpoint
     grid_button.click(on_grid, run_args, grid, api_name="grid", queue=ZERO_GPU)
@@ -181,6 +189,11 @@ def build_generate_tab(studio: Studio, first_model: str, start: Session, first: 
     walk_button.click(on_interpolate, walk_inputs, [walk_gif, walk_grid, walk_files], api_name="interpolate",
                       concurrency_id="generate")  # fmt: skip
     return GenerateTab(inputs, grid)
+
+
+def show_samples(rows: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The gallery of a request's PNGs, already written: nothing is computed here."""
+    return rows
 
 
 def _example_pairs() -> list[tuple[str, float]]:

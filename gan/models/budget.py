@@ -62,6 +62,8 @@ def measure(module_class: type[nn.Module], config: Any, run: bool = True) -> Cos
             raise InvalidInputError(
                 f"this {getattr(config, 'label', 'model')} config cannot be built: {error}"
             ) from None
+    if run and (bound := plain_cost(module)) is not None:
+        return bound
     count = sum(t.numel() for t in [*module.parameters(), *module.buffers()])
     peak = 0
     if run and count <= MAX_PARAMETERS and hasattr(module, "latent_dim"):
@@ -81,6 +83,18 @@ def measure(module_class: type[nn.Module], config: Any, run: bool = True) -> Cos
             for handle in handles:
                 handle.remove()
     return Cost(count, peak)
+
+
+def plain_cost(module: nn.Module) -> Cost | None:
+    """The cost of a plain stack of convolutions (a class with `plain_convolutions`), built on any device, without
+    running it; None for other networks. No activation of such a stack holds more than its widest layer's channels
+    at its output size (x2: a layer before a GLU doubles its channels). Running a network on the meta device first
+    imports PyTorch's meta kernels: a second or more of the app's start, for the models that ship with it."""
+    if not getattr(module, "plain_convolutions", False):
+        return None
+    count = sum(t.numel() for t in [*module.parameters(), *module.buffers()])
+    widest = max((max(p.shape[:2]) for p in module.parameters() if p.ndim == 4), default=1)  # conv weights
+    return Cost(count, 2 * widest * module.config.resolution**2 * 4)
 
 
 def check(module_class: type[nn.Module], config: Any, role: str = "generator") -> Cost:

@@ -25,6 +25,7 @@ def feature_channels(config: DCGANConfig, size: int) -> int:
 
 
 class DCGANGenerator(nn.Module):
+    plain_convolutions = True  # gan.models.budget bounds its activations without running it
     architecture = "dcgan"
 
     def __init__(self, config: DCGANConfig) -> None:

@@ -53,6 +53,7 @@ class SkipLayerExcitation(nn.Module):
 
 
 class FastGANGenerator(nn.Module):
+    plain_convolutions = True  # gan.models.budget bounds its activations without running it
     architecture = "fastgan"
 
     def __init__(self, config: FastGANConfig) -> None:

@@ -59,6 +59,7 @@ def looks_like_huggan_dcgan(keys: set[str]) -> bool:
 
 
 class HugGANDCGANGenerator(nn.Module):
+    plain_convolutions = True  # gan.models.budget bounds its activations without running it
     architecture = "huggan_dcgan"
 
     def __init__(self, config: HugGANDCGANConfig) -> None:
