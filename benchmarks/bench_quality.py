@@ -25,6 +25,9 @@ import torch
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))  # the blobs of tests/blobs.py
+
+from blobs import smooth_blobs  # noqa: E402
 
 from gan.checkpoint import load_checkpoint  # noqa: E402
 from gan.data import load_builtin  # noqa: E402
@@ -34,20 +37,6 @@ from gan.style import load_vgg19_weights, save_random_vgg19  # noqa: E402
 from gan.zoo import resolve_model  # noqa: E402
 
 KEYS = ("fd", "kid_x1000", "precision", "recall", "coverage")
-
-
-def smooth_blobs(count: int, channels: int, size: int, background: float, seed: int = 0) -> torch.Tensor:
-    """Three soft round blobs of random colour (white if grey) on a plain ground, in [-1, 1]."""
-    generator = torch.Generator().manual_seed(seed)
-    ys, xs = torch.meshgrid(torch.linspace(0, 1, size), torch.linspace(0, 1, size), indexing="ij")
-    images = torch.full((count, channels, size, size), float(background))
-    for _ in range(3):
-        cx, cy = (torch.rand(count, 1, 1, generator=generator) * 0.6 + 0.2 for _ in range(2))
-        radius = torch.rand(count, 1, 1, generator=generator) * 0.15 + 0.08
-        weight = torch.exp(-((xs - cx) ** 2 + (ys - cy) ** 2) / (2 * radius**2))[:, None]
-        colour = torch.rand(count, channels, generator=generator) * 2 - 1 if channels == 3 else torch.ones(count, 1)
-        images = images * (1 - weight) + colour[:, :, None, None] * weight
-    return images.clamp(-1, 1)
 
 
 def shuffled(images: torch.Tensor) -> torch.Tensor:

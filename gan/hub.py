@@ -44,8 +44,8 @@ from gan.card import DEFAULT_SPACE, SOURCE_NAME, read_source, write_bundle
 from gan.checkpoint import CONFIG_NAME, MAX_CONFIG_BYTES, WEIGHTS_NAME, Checkpoint, has_our_config, load_checkpoint
 from gan.errors import CheckpointError, HubError, HubUnreachableError, InvalidInputError
 from gan.formats import BROWSE_FILTERS, FAMILIES, family, read_checkpoint
-from gan.hubcache import after_pull, download_dir, folder_bytes, may_read_offline, pull_root, record_access, touch
-from gan.outputs import claim_output_folder, replace_folder
+from gan.hubcache import after_pull, download_dir, may_read_offline, pull_root, record_access, touch
+from gan.outputs import claim_output_folder, folder_bytes, replace_folder
 from gan.sampling import latents_for_seeds
 
 MAX_PULL_BYTES = 1 << 30  # one file above 1 GiB is far beyond any GAN this studio can run

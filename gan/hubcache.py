@@ -29,6 +29,8 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+from gan.outputs import folder_bytes
+
 # The bounds: one home. Copies are whole folders; "used" means pulled, or served again by a later pull.
 PULL_CACHE_MAX_BYTES = 10 << 30  # pulled and converted models in pull_root(); one model is at most ~1 GiB
 PULL_CACHE_MAX_COPIES = 200  # also bounds a sweep's work: a copy is a few files
@@ -181,15 +183,6 @@ def sweep(keep: Iterable[Path] = (), now: float | None = None) -> dict[str, int]
     """Apply the bounds to both caches now; returns how many copies and Hub repos were removed."""
     now = time.time() if now is None else now
     return {"copies": _sweep_pulls(keep, now), "hub_repos": _sweep_hf_cache(now)}
-
-
-def folder_bytes(folder: Path) -> int:
-    total = 0
-    for parent, _dirs, files in os.walk(folder):
-        for name in files:
-            with contextlib.suppress(OSError):
-                total += os.stat(os.path.join(parent, name), follow_symlinks=False).st_size
-    return total
 
 
 def _sweep_pulls(keep: Iterable[Path], now: float) -> int:

@@ -184,3 +184,13 @@ def replace_folder(stage: str | Path, target: str | Path, kind: str) -> Path:
         raise
     shutil.rmtree(aside, ignore_errors=True)
     return target
+
+
+def folder_bytes(folder: Path) -> int:
+    """Bytes of every file below `folder` (links not followed; files removed meanwhile count 0)."""
+    total = 0
+    for parent, _dirs, files in os.walk(folder):
+        for name in files:
+            with contextlib.suppress(OSError):
+                total += os.stat(os.path.join(parent, name), follow_symlinks=False).st_size
+    return total

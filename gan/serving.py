@@ -26,6 +26,8 @@ from typing import TypeVar
 
 import torch
 
+from gan.outputs import folder_bytes
+
 T = TypeVar("T")
 
 BACKGROUND_NICENESS = 19  # Linux: the lowest CPU priority; a busy request thread gets ~98% of a shared core
@@ -247,19 +249,10 @@ class ExpiringFolders:
                         kept.append((modified, Path(entry.path)))
         if self.max_total_bytes is None:
             return
-        sizes = {folder: _folder_bytes(folder) for _, folder in kept}
+        sizes = {folder: folder_bytes(folder) for _, folder in kept}
         total = sum(sizes.values())
         for _, folder in sorted(kept):  # oldest first
             if total <= self.max_total_bytes:
                 break
             shutil.rmtree(folder, ignore_errors=True)
             total -= sizes[folder]
-
-
-def _folder_bytes(folder: Path) -> int:
-    total = 0
-    for parent, _dirs, files in os.walk(folder):
-        for name in files:
-            with contextlib.suppress(OSError):
-                total += os.stat(os.path.join(parent, name), follow_symlinks=False).st_size
-    return total
