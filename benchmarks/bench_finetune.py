@@ -13,6 +13,11 @@ Also: steps per second of each trainer configuration (architecture, resolution, 
 
     python benchmarks/bench_finetune.py --minutes 2 5 --seeds 0 1 2            # the issue's grid
     python benchmarks/bench_finetune.py --minutes 1 --seeds 0 --subsets fewshot # a quick look
+    python benchmarks/bench_finetune.py --threads 1 --steps 600 1500 --seeds 0 1 2 3 4 --trainers ours --subsets full
+
+--steps gives budgets in steps instead of minutes (ours only; a CPU run is bitwise reproducible, so on a
+machine shared with other jobs the scores do not depend on the load); pair them with the steps per second of
+a quiet machine (the speed table, run with the same --threads) to read them as minutes.
 """
 
 from __future__ import annotations
@@ -43,8 +48,8 @@ from gan.train import TrainConfig, train  # noqa: E402
 SAMPLES = 1000
 
 
-def train_ours(train32: torch.Tensor, seconds: float, seed: int) -> tuple[torch.nn.Module, int]:
-    config = TrainConfig(steps=10**9, time_budget_s=seconds, batch_size=min(64, len(train32)), seed=seed,
+def train_ours(train32: torch.Tensor, seconds: float, seed: int, steps: int = 10**9) -> tuple[torch.nn.Module, int]:
+    config = TrainConfig(steps=steps, time_budget_s=seconds, batch_size=min(64, len(train32)), seed=seed,
                          event_every=10**9, preview_every_s=10**9)  # fmt: skip
     result = list(train(train32, DCGANConfig(), config, "cpu"))[-1].result
     return result.generator, result.metadata["steps"]
@@ -101,6 +106,7 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--subsets", nargs="+", default=["full", "fewshot"], choices=["full", "fewshot"])
     parser.add_argument("--trainers", nargs="+", default=["ours", "lesson-mlp", "lesson-dcgan"])
+    parser.add_argument("--steps", type=int, nargs="+", help="step budgets instead of --minutes (ours only)")
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
     parser.add_argument("--skip-memory", action="store_true")
     parser.add_argument("--skip-speed", action="store_true")
@@ -121,22 +127,25 @@ def main() -> None:
         count = 4000 if subset == "full" else 100
         train32, train28 = real32[:count], real[:count]
         held_nn = digit_report(classifier, held_out, held_out, train28).nn_distance
-        for minutes in args.minutes:
+        budgets = [(f"{steps} steps", 0.0, steps) for steps in args.steps or []] or [
+            (f"{minutes:g} min", minutes * 60, 10**9) for minutes in args.minutes
+        ]
+        for budget, seconds, step_budget in budgets:  # seconds 0: no time limit
             for trainer in args.trainers:
                 for seed in args.seeds:
                     started = time.monotonic()
                     if trainer == "ours":
-                        generator, steps = train_ours(train32, minutes * 60, seed)
+                        generator, steps = train_ours(train32, seconds, seed, step_budget)
                     else:
                         generator, steps = train_lesson_gan(
-                            trainer.removeprefix("lesson-"), train28, minutes * 60, seed=seed
+                            trainer.removeprefix("lesson-"), train28, seconds, seed=seed
                         )
-                    seconds = time.monotonic() - started
+                    elapsed = time.monotonic() - started
                     report = digit_report(classifier, samples_of(trainer, generator), held_out, train28)
                     row = {"fd": report.fd, "classes": report.classes_covered, "nn": report.nn_distance,
-                           "held_nn": held_nn, "steps_per_s": steps / seconds}  # fmt: skip
-                    rows.setdefault((subset, minutes, trainer), []).append(row)
-                    print(f"{subset} {minutes} min {trainer} seed {seed}: {row}", flush=True)
+                           "held_nn": held_nn, "steps_per_s": steps / elapsed}  # fmt: skip
+                    rows.setdefault((subset, budget, trainer), []).append(row)
+                    print(f"{subset} {budget} {trainer} seed {seed}: {row}", flush=True)
 
     def cell(values: list[float], digits: int = 1) -> str:
         if len(values) == 1:
@@ -151,8 +160,8 @@ def main() -> None:
     print("| data | budget | trainer | FD (lower better) | worst seed FD / median | classes covered (worst seed) "
           "| NN dist. to training (held-out real) | steps/s |")  # fmt: skip
     print("|---|---|---|---|---|---|---|---|")
-    for (subset, minutes, trainer), runs in rows.items():
-        print(f"| {subset} | {minutes:g} min | {trainer} | {cell([r['fd'] for r in runs])} | "
+    for (subset, budget, trainer), runs in rows.items():
+        print(f"| {subset} | {budget} | {trainer} | {cell([r['fd'] for r in runs])} | "
               f"{worst_ratio([r['fd'] for r in runs])} | {min(r['classes'] for r in runs):.0f}/10 | "
               f"{cell([r['nn'] for r in runs], 2)} "
               f"({runs[0]['held_nn']:.2f}) | {cell([r['steps_per_s'] for r in runs])} |")  # fmt: skip
