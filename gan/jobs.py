@@ -222,6 +222,17 @@ def plan_training(
     return TrainingStart(architecture, get_architecture(architecture).config_class(**given))
 
 
+def fine_tune_refusal(name: str, folder: str | Path) -> str | None:
+    """Why the model `name` (in `folder`) cannot be fine-tuned, in plain words for a visitor; None when it can.
+    Read from its config.json alone: nothing is loaded."""
+    architecture = read_config(folder)[0]
+    if trainable(architecture) is None:
+        return None
+    return (f"{short_name(name)} cannot be fine-tuned here: {get_architecture(architecture).why_not_trainable}. "
+            "It still generates in the Generate tab; to fine-tune, start from DCGAN or FastGAN (from scratch, or a "
+            "model made with them).")  # fmt: skip
+
+
 def describe_start(name: str, model_config: Any) -> str:
     """What fine-tuning `name` (of shape `model_config`) does to a visitor's pictures, said before training starts."""
     side = model_config.resolution
