@@ -154,7 +154,8 @@ def model_summary(name: str, checkpoint: Checkpoint) -> list[str]:
         data = without_paths(str(meta.get("data", "?")))
         lines.append(f"trained {meta['steps']} steps in {meta.get('seconds', '?')} s on {data}")
     if "@" in name:
-        lines.append(f"pinned to commit `{name.rsplit('@', 1)[1]}`")
+        revision = name.rsplit("@", 1)[1]
+        lines.append(f"pinned to {'commit' if re.fullmatch(r'[0-9a-f]{7,40}', revision) else 'revision'} `{revision}`")
     return lines
 
 
