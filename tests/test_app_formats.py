@@ -167,9 +167,14 @@ def resident() -> tuple[int, int]:
     return int(fields["VmRSS"].split()[0]) << 10, int(fields["VmHWM"].split()[0]) << 10
 
 
-def reset_peak() -> None:
-    with open("/proc/self/clear_refs", "w") as handle:
-        handle.write("5")  # the kernel's reset of VmHWM to the current resident size
+def reset_peak() -> bool:
+    """Reset VmHWM to the current resident size (Linux's clear_refs "5"); False where the kernel refuses."""
+    try:
+        with open("/proc/self/clear_refs", "w") as handle:
+            handle.write("5")
+    except OSError:
+        return False
+    return True
 
 
 def test_refused_memory_bombs_leave_the_apps_memory_where_it_was(hub, client):
@@ -180,7 +185,7 @@ def test_refused_memory_bombs_leave_the_apps_memory_where_it_was(hub, client):
     wide.update({"model.0.weight": torch.zeros(100, 1, 1, 1), "model.12.weight": torch.zeros(4000, 3, 1, 1)})
     hub.add_repo("bomb/header", {"model.safetensors": save_safetensors(wide)})
     before, _ = resident()
-    reset_peak()
+    peak_known = reset_peak()
     for attempt in range(3):
         for repo in ("bomb/config", "bomb/header"):
             with pytest.raises(AppError, match=r"parameters, above the budget"):
@@ -189,4 +194,4 @@ def test_refused_memory_bombs_leave_the_apps_memory_where_it_was(hub, client):
             print(f"after refused pull {attempt + 1} of {repo}: {now / 2**20:.0f} MiB (peak {peak / 2**20:.0f} MiB, "
                   f"before {before / 2**20:.0f} MiB)")  # fmt: skip
             assert now <= before * 1.10, f"{repo}: resident {now / 2**20:.0f} MiB, was {before / 2**20:.0f} MiB"
-    assert peak <= before * 1.10, f"peak {peak / 2**20:.0f} MiB during the refused pulls, was {before / 2**20:.0f} MiB"
+    assert not peak_known or peak <= before * 1.10, f"peak {peak / 2**20:.0f} MiB, was {before / 2**20:.0f} MiB"
