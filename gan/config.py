@@ -246,6 +246,7 @@ class AppProfile:
     max_count: int = 64  # images per request (the Images slider's top; the API is held to it too)
     truncation_step: float = 0.05
     preview_min_side: int = 256  # small samples (32 px) are upscaled with nearest-neighbour for display
+    display_max_side: int = 256  # larger models (FastGAN's 1024 px) are generated area-downsampled to this side
     walk_max_seeds: int = 16  # seeds one latent walk may visit
     walk_steps: tuple[int, int] = (2, 60)  # frames per segment offered
     # Fine-tune

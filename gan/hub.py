@@ -522,7 +522,7 @@ class HubModel:
         tags, name = set(self.tags), self.repo_id.lower()
         if "stylegan3" in tags and "stylegan2" not in tags:
             return None  # recognised on pull, and refused
-        scores = [(len(tags & set(f.hub_filters)) + any(t in name for t in f.hub_filters), -i, f.name)
+        scores = [(len(tags & set(f.hub_filters)) + sum(t in name for t in f.hub_filters), -i, f.name)
                   for i, f in enumerate(FAMILIES)]  # fmt: skip
         best = max(scores)
         return best[2] if best[0] > 0 else None

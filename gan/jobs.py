@@ -154,7 +154,8 @@ def model_summary(name: str, checkpoint: Checkpoint) -> list[str]:
         data = without_paths(str(meta.get("data", "?")))
         lines.append(f"trained {meta['steps']} steps in {meta.get('seconds', '?')} s on {data}")
     if "@" in name:
-        lines.append(f"pinned to commit `{name.rsplit('@', 1)[1]}`")
+        revision = name.rsplit("@", 1)[1]
+        lines.append(f"pinned to {'commit' if re.fullmatch(r'[0-9a-f]{7,40}', revision) else 'revision'} `{revision}`")
     return lines
 
 
@@ -220,6 +221,17 @@ def plan_training(
         return TrainingStart(checkpoint.architecture, checkpoint.config, init=checkpoint)
     given = {key: value for key, value in (shape or {}).items() if value is not None}
     return TrainingStart(architecture, get_architecture(architecture).config_class(**given))
+
+
+def fine_tune_refusal(name: str, folder: str | Path) -> str | None:
+    """Why the model `name` (in `folder`) cannot be fine-tuned, in plain words for a visitor; None when it can.
+    Read from its config.json alone: nothing is loaded."""
+    architecture = read_config(folder)[0]
+    if trainable(architecture) is None:
+        return None
+    return (f"{short_name(name)} cannot be fine-tuned here: {get_architecture(architecture).why_not_trainable}. "
+            "It still generates in the Generate tab; to fine-tune, start from DCGAN or FastGAN (from scratch, or a "
+            "model made with them).")  # fmt: skip
 
 
 def describe_start(name: str, model_config: Any) -> str:

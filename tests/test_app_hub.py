@@ -91,7 +91,7 @@ def test_a_model_that_fails_to_push_stays_downloadable(hub, client):
 def test_browse_lists_community_checkpoints(hub, client, tiny_checkpoint):
     hub.add_repo("huggan/anime-dcgan", {**folder_files(tiny_checkpoint), "README.md": card()}, downloads=7)
     choice, table = client.predict("", "", api_name="/browse_hub")
-    assert f"[huggan/anime-dcgan]({hub.url}/huggan/anime-dcgan) | 7 |" in table
+    assert f"[huggan/anime-dcgan]({hub.url}/huggan/anime-dcgan) | HugGAN DCGAN (64 px) | 7 |" in table  # by its tags
     assert [value for _label, value in choice["choices"]] == ["huggan/anime-dcgan"]
     _choice, table = client.predict("no-match", "", api_name="/browse_hub")
     assert "No GAN checkpoints matched" in table

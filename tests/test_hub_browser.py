@@ -47,3 +47,28 @@ def test_a_failed_load_replaces_the_message_and_marks_nothing_else(page, hub):
         page.get_by_role("tab", name=tab).click()  # no error badge on another tab's model list
         expect(page.locator(other)).to_be_visible()
         assert "Error" not in page.locator(other).inner_text(), other
+
+
+def test_a_stylegan_picked_from_the_browse_list_names_its_family_licence_and_why_it_cannot_be_fine_tuned(page, hub):
+    from hub_repos import stylegan_files
+    from playwright.sync_api import expect
+
+    hub.add_repo("lab/sg2-browser", stylegan_files())
+    page.get_by_role("tab", name="Hub").click()
+    page.get_by_role("button", name="Find GAN checkpoints").click()
+    expect(page.locator("#hub-found")).to_contain_text("StyleGAN2-ADA (NVlabs .pkl)", timeout=30_000)
+    page.locator("#hub-found-list input").click()
+    page.get_by_role("option").filter(has_text="lab/sg2-browser  ·  StyleGAN2-ADA (NVlabs .pkl)").click()
+    expect(page.locator("#hub-repo textarea")).to_have_value("lab/sg2-browser")
+    page.locator("#hub-load").click()
+    expect(page.locator("#pull-report")).to_contain_text("weights licence: NVIDIA Source Code License", timeout=30_000)
+    page.get_by_role("tab", name="Generate").click()
+    info = page.locator("#generate-model-info")
+    expect(info).to_contain_text("format: StyleGAN2-ADA (NVlabs .pkl)", timeout=30_000)
+    expect(info).to_contain_text("non-commercial")
+    page.get_by_role("tab", name="Fine-tune").click()
+    page.locator("#train-start input").click()
+    page.get_by_role("option", name="lab/sg2-browser", exact=True).click()
+    expect(page.locator("#train-start-note")).to_contain_text(
+        "lab/sg2-browser cannot be fine-tuned here: StyleGAN2 training", timeout=15_000
+    )

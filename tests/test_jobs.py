@@ -73,6 +73,7 @@ def test_descriptions_never_show_a_machines_paths_and_pinned_models_are_short(ti
     assert lines[0].startswith("**alice/tiny@0123456**: dcgan 32x32")
     assert lines[1] == "trained 3 steps in 1 s on photos pics.zip https://hf.co/d/x"
     assert lines[2] == f"pinned to commit `{sha}`"
+    assert model_summary("alice/tiny@main", checkpoint)[2] == "pinned to revision `main`"  # a branch, not a commit
     assert without_paths(r"C:\Users\me\a.png and ./b/c.jpg") == "a.png and c.jpg"
     assert short_name("alice/tiny@main") == "alice/tiny@main"
 

@@ -103,6 +103,23 @@ def fresh_run_dir() -> Path:
     return RUN_FOLDERS.fresh()
 
 
+# -- how big models are shown ------------------------------------------------------------------------
+
+
+def display_size(resolution: int) -> int:
+    """The side the app generates a model's images at: 0 (native) up to APP.display_max_side, else that side
+    (area-downsampled as each batch comes out: a 1024 px FastGAN grid never holds its full-size images)."""
+    return APP.display_max_side if resolution > APP.display_max_side else 0
+
+
+def display_note(resolution: int) -> list[str]:
+    """A line saying a model is shown smaller than it is made ([] for most)."""
+    if not (side := display_size(resolution)):
+        return []
+    return [f"shown at {side}x{side} px here (area-averaged from its native {resolution}x{resolution} px); "
+            "the CLI and Python API also generate at full size"]  # fmt: skip
+
+
 # -- errors: a visitor's mistake is their message and one log line; a bug keeps its traceback ----------
 
 OUT_OF_MEMORY = (

@@ -17,7 +17,7 @@ from gan.config import APP
 from gan.data import ARCHIVE_SUFFIXES, IMAGE_SUFFIXES, load_image_folder
 from gan.errors import GanError
 from gan.images import to_pil, upscale
-from gan.jobs import TrainingStart, describe_start, plan_training, save_trained
+from gan.jobs import TrainingStart, describe_start, fine_tune_refusal, plan_training, save_trained
 from gan.losses import LOSSES
 from gan.models import get_architecture
 from gan.quality import report_markdown
@@ -210,6 +210,8 @@ def build_finetune_tab(studio: Studio, generate_model: gr.Dropdown) -> gr.Dropdo
                  progress=gr.Progress()) -> Iterator[tuple[Any, ...]]:  # fmt: skip
         """Train on the uploaded images (files or zip/tar archives) from scratch, from a model, or on from the last
         run; streams the preview, health and loss curves, and ends with the trained model and its zip."""
+        if not resume and start not in FROM_SCRATCH and (reason := fine_tune_refusal(start, session.folder(start))):
+            raise GanError(reason)  # said first: no upload changes it
         if not files:
             raise GanError("upload some training images first (image files or a zip/tar archive)")
         begin = plan(start, resolution, colour, resume, session)
@@ -251,6 +253,8 @@ def build_finetune_tab(studio: Studio, generate_model: gr.Dropdown) -> gr.Dropdo
             value = resolution if resolution in sizes else min(sizes, key=lambda size: abs(size - APP.train_resolution))
             return (gr.update(choices=sizes, value=value, interactive=True), gr.update(interactive=True),
                     scratch_note(start))  # fmt: skip
+        if reason := fine_tune_refusal(start, session.folder(start)):
+            return gr.skip(), gr.skip(), reason
         shape = studio.cache.get(session.folder(start)).config
         return (gr.update(choices=[shape.resolution], value=shape.resolution, interactive=False),
                 gr.update(value="colour" if shape.channels == 3 else "greyscale", interactive=False),

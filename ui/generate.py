@@ -13,14 +13,32 @@ import gradio as gr
 import spaces
 import torch
 
+from gan.card import provenance
+from gan.checkpoint import Checkpoint
 from gan.config import APP, MAX_SEED, GenerateConfig, InterpolateConfig, parse_seed_list
-from gan.jobs import model_summary, samples_zip_name, save_grid, save_samples, save_walk, zip_files
+from gan.jobs import model_summary, samples_zip_name, save_grid, save_samples, save_walk, without_paths, zip_files
 from gan.sampling import generate, interpolate
 from gan.zoo import ModelCache, embedded_models
-from ui.common import ZERO_GPU, Session, Studio, checked_number, fresh_output_dir, slider, user_errors
+from ui.common import (
+    ZERO_GPU,
+    Session,
+    Studio,
+    checked_number,
+    display_note,
+    display_size,
+    fresh_output_dir,
+    slider,
+    user_errors,
+)
 from ui.links import samples_link
 
 TRUNCATION_HINT = "1 = off. 0.5–0.8 trades variety for typical-looking samples; 0 gives the average image."
+
+
+def model_description(name: str, checkpoint: Checkpoint) -> list[str]:
+    """What a model is, where it came from (family, repo, licence) and how it is shown here: never a local path."""
+    origin = [without_paths(line) for line in provenance(checkpoint.source)] if checkpoint.source else []
+    return [*model_summary(name, checkpoint), *origin, *display_note(checkpoint.config.resolution)]
 
 
 # On a ZeroGPU Space these run in a forked worker that holds the GPU: their arguments
@@ -54,8 +72,9 @@ def write_samples(name: str, config: GenerateConfig, images: torch.Tensor, out: 
 
 def first_samples(cache: ModelCache, name: str, folder: Path, out: Path) -> Samples:
     """What the page shows before anyone clicks: the default settings on the first model, rendered at start."""
-    config = GenerateConfig()
-    return write_samples(name, config, render_seeds(cache.get(folder).generator, config), out)
+    checkpoint = cache.get(folder)
+    config = GenerateConfig(size=display_size(checkpoint.config.resolution))
+    return write_samples(name, config, render_seeds(checkpoint.generator, config), out)
 
 
 @dataclass
@@ -71,7 +90,7 @@ def build_generate_tab(studio: Studio, first_model: str, start: Session, first: 
         model = gr.Dropdown(start.choices(), value=first_model, label="Model", scale=2, allow_custom_value=True,
                             elem_id="generate-model")  # fmt: skip  # custom values: Session.folder() checks them
         model_info = gr.Markdown(
-            "  \n".join(model_summary(first_model, cache.get(start.folder(first_model)))),
+            "  \n".join(model_description(first_model, cache.get(start.folder(first_model)))),
             label="Description",
             elem_id="generate-model-info",
         )
@@ -124,8 +143,10 @@ def build_generate_tab(studio: Studio, first_model: str, start: Session, first: 
         return first_in_line
 
     def sample(name: str, seed: int, count: int, truncation: float, session: Session):
-        config = GenerateConfig(seed=seed, count=count, truncation=float(truncation))
-        return config, render_seeds(cache.get(session.folder(name)).generator, config)
+        checkpoint = cache.get(session.folder(name))
+        config = GenerateConfig(seed=seed, count=count, truncation=float(truncation),
+                                size=display_size(checkpoint.config.resolution))  # fmt: skip
+        return config, render_seeds(checkpoint.generator, config)
 
     @user_errors
     @interactive
@@ -149,15 +170,17 @@ def build_generate_tab(studio: Studio, first_model: str, start: Session, first: 
                        session: Session) -> tuple[str, str, list[str]]:  # fmt: skip
         """A latent walk through the seeds (e.g. "1, 5, 9"): a looping GIF and a grid of its frames."""
         walk = parse_seed_list(seeds, limit=APP.walk_max_seeds)
-        config = InterpolateConfig(tuple(walk), frames, method, float(truncation), bool(loop))
-        images = render_walk(cache.get(session.folder(model)).generator, config)
+        checkpoint = cache.get(session.folder(model))
+        config = InterpolateConfig(tuple(walk), frames, method, float(truncation), bool(loop),
+                                   size=display_size(checkpoint.config.resolution))  # fmt: skip
+        images = render_walk(checkpoint.generator, config)
         gif, grid = save_walk(images, model, config, fresh_output_dir(), APP.preview_min_side, grid=True)
         return str(gif), str(grid), [str(gif), str(grid)]
 
     @user_errors
     def describe_model(model: str, session: Session) -> str:
-        """What a model is: architecture, image size, parameters and how it was trained."""
-        return "  \n".join(model_summary(model, cache.get(session.folder(model))))
+        """What a model is: architecture, image size, parameters, how it was trained or where it came from."""
+        return "  \n".join(model_description(model, cache.get(session.folder(model))))
 
     def random_seed() -> int:
         return random.randint(0, MAX_SEED)

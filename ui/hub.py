@@ -13,15 +13,18 @@ import gradio as gr
 from gan.card import LICENSES, read_source, write_bundle
 from gan.deploy import OFFERED_HARDWARE, DeployConfig, deploy
 from gan.errors import GanError, HubError
-from gan.hub import browse, pull, push
+from gan.formats import BROWSE_FILTERS, FAMILIES, family
+from gan.hub import HubModel, PullResult, browse, pull, push
 from gan.hub import endpoint as hub_endpoint
-from gan.jobs import file_label, publication_state, short_name, zip_files
+from gan.jobs import file_label, publication_state, short_name, without_paths, zip_files
+from gan.models import trainable
 from gan.zoo import DEFAULT_MODEL, embedded_models
-from ui.common import Session, Studio, fresh_output_dir, user_errors, visitor_token
+from ui.common import Session, Studio, display_note, fresh_output_dir, user_errors, visitor_token
 from ui.finetune import start_choices
 from ui.links import card_space
 
 INHERIT = "inherit"  # the licence choice that keeps the model's own
+ANY_FAMILY = "any"  # the browse list's "every family" choice
 
 
 def oauth_configured() -> bool:
@@ -44,6 +47,31 @@ def write_token(
     return token
 
 
+def family_label(model: HubModel) -> str:
+    """The family a browse row's tags point to (a guess until it loads), in a person's words."""
+    known = family(model.family or "")
+    if known is not None:
+        return known.label
+    return "StyleGAN3: recognised, refused on load" if "stylegan3" in model.tags else "unknown: decided when it loads"
+
+
+def browse_families(search: str, family_name: str, token: str | None) -> list[HubModel]:
+    """Community checkpoints of one family (by its Hub tags and libraries, then by the family the tags point
+    to), or of every family GAN studio reads."""
+    wanted = family(family_name) if family_name and family_name != ANY_FAMILY else None
+    found = browse(search or "", wanted.hub_filters if wanted else BROWSE_FILTERS, token=token)
+    return [m for m in found if wanted is None or m.family == wanted.name]
+
+
+def loaded_report(result: PullResult) -> str:
+    """What was loaded, from where (family, repo, commit, licences), how it is shown here and if it fine-tunes:
+    never a path of this machine."""
+    lines = [*result.describe(), *display_note(result.resolution),
+             f"fine-tuning: {trainable(result.architecture) or 'yes, in the Fine-tune tab'}"]  # fmt: skip
+    head = f"Loaded **{short_name(result.name)}**: now selected in the Generate tab, for this session only."
+    return "\n".join([head, "", *(f"- {without_paths(line)}" for line in lines)])
+
+
 def chosen(name: str | None) -> str:
     if not name:
         raise GanError("pick a model first")
@@ -56,8 +84,8 @@ def build_hub_tab(studio: Studio, hub_tab: gr.Tab, generate_model: gr.Dropdown, 
     models = [(short_name(name), name) for name in embedded_models()]
     gr.Markdown(
         "Load a community GAN from the Hugging Face Hub into this session, or push one of your models "
-        "to your account with a model card. Formats: GAN studio and HugGAN DCGAN checkpoints; "
-        "pickles that run code (StyleGAN `.pkl`) and lightweight-gan are refused, with the reason."
+        f"to your account with a model card. Families that load: {', '.join(f.label for f in FAMILIES)}; "
+        "pickles are read as data, never run. StyleGAN3 and any pickle that needs code are refused, with the reason."
     )
     with gr.Row():
         if oauth:
@@ -70,8 +98,11 @@ def build_hub_tab(studio: Studio, hub_tab: gr.Tab, generate_model: gr.Dropdown, 
             gr.Markdown("### Load a model")
             with gr.Row(equal_height=True):
                 search = gr.Textbox("", label="Search (optional)", placeholder="e.g. mnist, anime")
+                family_filter = gr.Dropdown([("every family", ANY_FAMILY), *((f.label, f.name) for f in FAMILIES)],
+                                            value=ANY_FAMILY, label="Family", elem_id="hub-family")  # fmt: skip
                 browse_button = gr.Button("Find GAN checkpoints", scale=0)
-            found_list = gr.Dropdown([], label="Community checkpoints (tags gan, huggan, dcgan)")
+            found_list = gr.Dropdown([], label=f"Community checkpoints (Hub tags {', '.join(BROWSE_FILTERS)})",
+                                     elem_id="hub-found-list")  # fmt: skip
             found = gr.Markdown(label="Checkpoints found", elem_id="hub-found")
             repo = gr.Textbox(label="Repo id or URL", placeholder="owner/name or https://huggingface.co/owner/name",
                               elem_id="hub-repo")  # fmt: skip
@@ -104,15 +135,19 @@ def build_hub_tab(studio: Studio, hub_tab: gr.Tab, generate_model: gr.Dropdown, 
     publish_result = gr.Markdown(label="Published", elem_id="publish-result")
 
     @user_errors
-    def on_browse(search: str, token: str, oauth_token: gr.OAuthToken | None) -> tuple[dict[str, Any], str]:
-        """GAN checkpoints on the Hub whose name matches `search` (empty: all), most downloaded first."""
-        found = browse(search or "", token=visitor_token(token, oauth_token))
+    def on_browse(search: str, token: str, family_name: str,
+                  oauth_token: gr.OAuthToken | None) -> tuple[dict[str, Any], str]:  # fmt: skip
+        """GAN checkpoints on the Hub of one family (or any) whose name matches `search` (empty: all), most
+        downloaded first; each row names the family its tags point to."""
+        found = browse_families(search, family_name, visitor_token(token, oauth_token))
         if not found:
             return gr.update(choices=[], value=None), "No GAN checkpoints matched: type any repo id below instead."
-        rows = [f"| [{m.repo_id}]({hub_endpoint()}/{m.repo_id}) | {m.downloads} | {m.likes} |" for m in found]
-        title = f"{len(found)} checkpoint{'s' if len(found) > 1 else ''}, most downloaded first:"
-        table = "\n".join([title, "", "| repo | downloads | likes |", "|---|---|---|", *rows])
-        return gr.update(choices=[(m.label, m.repo_id) for m in found], value=None), table
+        rows = [f"| [{m.repo_id}]({hub_endpoint()}/{m.repo_id}) | {family_label(m)} | {m.downloads} | {m.likes} |"
+                for m in found]  # fmt: skip
+        title = f"{len(found)} checkpoint{'s' if len(found) > 1 else ''}, most downloaded first (family: from tags):"
+        table = "\n".join([title, "", "| repo | family | downloads | likes |", "|---|---|---|---|", *rows])
+        choices = [(f"{m.repo_id}  ·  {family_label(m)}  ·  {m.downloads} downloads", m.repo_id) for m in found]
+        return gr.update(choices=choices, value=None), table
 
     @user_errors
     def on_pull(source: str, revision: str, token: str, session: Session,
@@ -120,8 +155,7 @@ def build_hub_tab(studio: Studio, hub_tab: gr.Tab, generate_model: gr.Dropdown, 
         """Load a GAN from the Hub (owner/name or its URL, optionally a revision) into this session's models."""
         result = pull(source, (revision or "").strip() or None, visitor_token(token, oauth_token), allow_local=False)
         session.add(result.name, result.folder)
-        lines = [f"Loaded **{short_name(result.name)}**: now selected in the Generate tab, for this session only.", ""]
-        return "\n".join([*lines, *(f"- {line}" for line in result.describe())]), session
+        return loaded_report(result), session
 
     def offer_newest(session: Session, push_value: str | None, publish_value: str | None) -> tuple[Any, Any]:
         """Push and Publish list this visitor's models and offer the newest first (never silently a default)."""
@@ -171,7 +205,8 @@ def build_hub_tab(studio: Studio, hub_tab: gr.Tab, generate_model: gr.Dropdown, 
         return (f"Pushed **{short_name(model)}** to [{result.repo_id}]({result.url}): "
                 f"{publication_state(result.created, result.private)}. [Commit]({result.commit_url}).")  # fmt: skip
 
-    gr.on([browse_button.click, search.submit], on_browse, [search, token], [found_list, found], api_name="browse_hub")
+    gr.on([browse_button.click, search.submit], on_browse, [search, token, family_filter], [found_list, found],
+          api_name="browse_hub")  # fmt: skip
     found_list.input(lambda repo_id: repo_id or "", found_list, repo, queue=False, api_visibility="private")
     offered = [studio.session, push_model, publish_model]
     hub_tab.select(offer_newest, offered, [push_model, publish_model], queue=False, api_visibility="private")
