@@ -17,7 +17,7 @@ from gan.config import (
     DEFAULT_SPACE,
     FEW_SHOT_MAX_IMAGES,
     PRESERVE_COLORS,
-    TRAINABLE_ARCHITECTURES,
+    SCRATCH_ARCHITECTURES,
     WEIGHTS_ENV,
     DCGANConfig,
     FastGANConfig,
@@ -68,7 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
             "python -m gan generate --count 16 --grid --out out/",
             "python -m gan train digits --out runs/digits --minutes 1",
             f"python -m gan style {STYLE_EXAMPLES}/content-temple.jpg {STYLE_EXAMPLES}/style-mosaic.png "
-            "--size 256 --out out/styled.png",
+            "--size 256 --out styled/temple-mosaic.png",
             "python -m gan app",
         )
         + "\n\n`python -m gan COMMAND --help` shows each command's options.",
@@ -133,7 +133,7 @@ def build_parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     trn.add_argument("--out", required=True, help="run folder: checkpoint, previews, resumable state")
     trn.add_argument(
-        "--arch", choices=TRAINABLE_ARCHITECTURES, default="dcgan",
+        "--arch", choices=SCRATCH_ARCHITECTURES, default="dcgan",
         help="architecture, from scratch (fastgan: few-shot colour sets, 64 px and up)",
     )  # fmt: skip
     trn.add_argument("--init", default=None, help="checkpoint to fine-tune (embedded name or folder)")
@@ -224,9 +224,9 @@ def build_parser() -> argparse.ArgumentParser:
     sty = command(
         "style", "render an image in the style of others (neural style transfer)",
         f"python -m gan style {STYLE_EXAMPLES}/content-temple.jpg {STYLE_EXAMPLES}/style-mosaic.png "
-        "--size 256 --out out/styled.png",
+        "--size 256 --out styled/temple-mosaic.png",
         f"python -m gan style {STYLE_EXAMPLES}/content-grace-hopper.jpg {STYLE_EXAMPLES}/style-mosaic.png "
-        f"{STYLE_EXAMPLES}/style-flower.jpg --blend 2,1 --out out/blend.png",
+        f"{STYLE_EXAMPLES}/style-flower.jpg --blend 2,1 --out styled/blend.png",
     )  # fmt: skip
     sty.add_argument("content", help="the image whose layout is kept")
     sty.add_argument("styles", nargs="+", metavar="style", help="one or more images whose style is taken")

@@ -20,7 +20,7 @@ MAX_IMAGES_PER_REQUEST = 256  # one generate call; larger asks are refused, not 
 MAX_INTERPOLATION_FRAMES = 240  # frames of one interpolation GIF, all segments together
 MAX_DISPLAY_SIZE = 1024  # the largest `size` images may be asked at; models make up to 1024 px
 TABS = ("generate", "finetune", "style", "hub")  # the app's tab ids, in page order (permalinks name them)
-TRAINABLE_ARCHITECTURES = ("dcgan", "fastgan")  # families gan.train builds from scratch (gan.models.trainable)
+SCRATCH_ARCHITECTURES = ("dcgan", "fastgan")  # the families of our own design, offered to train from scratch
 FEW_SHOT_MAX_IMAGES = 1000  # a set this small counts as few-shot: cutout on; jitter on if greyscale
 DEFAULT_SPACE = "gan-studio/gan-studio"  # the public GAN studio Space that cards link to unless told otherwise
 # Style transfer's feature network, VGG19 (gan.style reads it; the CLI's help names these without importing torch)

@@ -266,7 +266,8 @@ def test_help_examples_parse_and_name_only_bundled_files_or_marked_placeholders(
         argv = shlex.split(example)[3:]
         parser.parse_args(argv)  # SystemExit on an unknown option or a bad value
         for word in argv:
-            if word.startswith(("weights/", "runs/", "out/")) or not ("/" in word or word.endswith((".png", ".jpg"))):
+            ours = word.startswith(("weights/", "runs/", "out/", "styled/"))
+            if ours or not ("/" in word or word.endswith((".png", ".jpg"))):
                 continue
             assert word.isupper() or word.startswith(("huggan/", "models/", "PICTURES")), (example, word)
         for word in (w for w in argv if w.startswith("weights/")):
@@ -366,3 +367,10 @@ def test_cli_writers_never_write_into_someone_elses_folder_or_file(tmp_path, cap
     out = tmp_path / "out"
     assert main(["generate", "--count", "1", "--out", str(out)]) == 0
     assert main(["generate", "--count", "2", "--out", str(out)]) == 0  # a folder of ours takes more images
+
+
+def test_the_architectures_offered_without_torch_can_train():
+    from gan.config import SCRATCH_ARCHITECTURES
+    from gan.models import ARCHITECTURES, trainable
+
+    assert all(name in ARCHITECTURES and trainable(name) is None for name in SCRATCH_ARCHITECTURES)

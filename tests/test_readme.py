@@ -112,10 +112,13 @@ def test_the_readme_python_example_runs():
     assert tuple(names["images"].shape) == (16, 1, 32, 32) and len(names["frames"]) == 36
 
 
-def test_the_readme_links_to_its_own_sections_and_files():
-    headings = re.findall(r"^#{1,4} (.+)$", README, flags=re.M)
+@pytest.mark.parametrize("name", ["README.md", "benchmarks/README.md"])
+def test_the_readmes_link_to_their_own_sections_and_to_files_that_exist(name):
+    path = ROOT / name
+    text = path.read_text(encoding="utf-8")
+    headings = re.findall(r"^#{1,4} (.+)$", text, flags=re.M)
     anchors = {re.sub(r"[^\w\- ]", "", heading.lower()).replace(" ", "-") for heading in headings}
-    for target in re.findall(r"\]\(#([^)]+)\)", README):
-        assert target in anchors, f"README links to #{target}, which no heading makes"
-    for target in re.findall(r"\]\(([\w./-]+)\)", README) + re.findall(r'src="([^"]+)"', README):
-        assert (ROOT / target).exists(), f"README links to {target}, which is not in the repository"
+    for target in re.findall(r"\]\(#([^)]+)\)", text):
+        assert target in anchors, f"{name} links to #{target}, which no heading makes"
+    for target in re.findall(r"\]\(([\w./-]+)\)", text) + re.findall(r'src="([^"]+)"', text):
+        assert (path.parent / target).exists(), f"{name} links to {target}, which is not in the repository"
