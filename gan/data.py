@@ -18,7 +18,7 @@ from PIL import Image, UnidentifiedImageError
 
 from gan.errors import ImageInputError, InvalidInputError
 
-BUILTIN_DATASETS = ("mnist", "digits", "emoji")
+BUILTIN_DATASETS = ("mnist", "digits", "emoji", "emoji-smileys")
 
 
 def load_builtin(name: str, resolution: int = 32) -> torch.Tensor:
@@ -28,6 +28,8 @@ def load_builtin(name: str, resolution: int = 32) -> torch.Tensor:
     digits: scikit-learn's 1,797 8x8 digits (upscaled; a tiny smoke-test set).
     emoji: the training split of gan.datasets.emoji, about 1,500 colour emoji (64x64 PNGs over white) from
     the npm package emoji-datasource-google, fetched with npm into a cache on first use (see that module).
+    emoji-smileys: all 169 "Smileys & Emotion" emoji of the same package, both splits (what the embedded
+    emoji-smileys model was trained on).
     """
     if name == "mnist":
         try:
@@ -41,6 +43,10 @@ def load_builtin(name: str, resolution: int = 32) -> torch.Tensor:
         from gan.datasets.emoji import load_emoji
 
         return load_emoji(resolution, split="train").images  # (N, 3, R, R), resized from 64 px like uploads
+    elif name == "emoji-smileys":
+        from gan.datasets.emoji import load_emoji
+
+        return load_emoji(resolution, split="all", categories=("Smileys & Emotion",)).images  # (169, 3, R, R)
     elif name == "digits":
         try:
             from sklearn.datasets import load_digits
@@ -66,6 +72,34 @@ def mnist_labels() -> np.ndarray:
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif", ".tif", ".tiff"}
 ARCHIVE_SUFFIXES = (".zip", ".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tar.xz")
+
+
+# --- channels: a model's colour follows its pictures unless asked otherwise ---------------------
+
+GREY_TOLERANCE = 8 / 255  # in [-1, 1]: a pixel whose channels differ by less is grey (JPEG chroma noise)
+LUMINANCE = (0.299, 0.587, 0.114)  # ITU-R 601, as Pillow's "L" conversion
+
+
+def is_greyscale(data: torch.Tensor) -> bool:
+    """Is every picture of (N, C, R, R) grey: one channel, or three equal ones (a grey photo saved as RGB)?"""
+    if data.shape[1] == 1:
+        return True
+    return bool((data.amax(1) - data.amin(1)).max() <= GREY_TOLERANCE)
+
+
+def to_channels(data: torch.Tensor, channels: int) -> torch.Tensor:
+    """(N, C, R, R) -> (N, channels, R, R): grey repeated to RGB, RGB to grey by luminance; unchanged if equal."""
+    if data.shape[1] == channels:
+        return data
+    if channels == 3:
+        return data.expand(-1, 3, -1, -1).contiguous()
+    weights = torch.tensor(LUMINANCE, dtype=data.dtype).view(1, 3, 1, 1)
+    return (data * weights).sum(1, keepdim=True)
+
+
+def data_channels(data: torch.Tensor) -> int:
+    """The channels a model trained on `data` has unless asked otherwise: 3 if any picture has colour, else 1."""
+    return 1 if is_greyscale(data) else 3
 
 
 @dataclass(frozen=True)

@@ -115,14 +115,49 @@ def download_file(
     token: str | None = None,
     repo_type: str = "model",
     cache_dir: Path | None = None,
+    fail_fast: bool = False,
 ) -> Path:
-    """Fetch one file of a repo into the local Hugging Face cache (or `cache_dir`) and return its path."""
+    """Fetch one file of a repo into the local Hugging Face cache (or `cache_dir`) and return its path.
+
+    `fail_fast`, for a file that does not change (a feature network's weights): a copy in the cache is used
+    without asking the Hub, and when there is none, HF_HUB_OFFLINE fails at once and an unreachable Hub after
+    one request, instead of huggingface_hub's retries (about 30 s when the network is down)."""
     from huggingface_hub import hf_hub_download
 
     where = f"{repo_id}/{filename}" + (f"@{revision}" if revision else "")
+    if fail_fast:
+        cached = _cached_or_reachable(repo_id, filename, revision, token, repo_type, cache_dir, where)
+        if cached is not None:
+            return cached
     with _hub_errors(f"downloading {where}", repo_id, revision, token):
         return Path(hf_hub_download(repo_id, filename, revision=revision, token=token or False, repo_type=repo_type,
                                     cache_dir=cache_dir))  # fmt: skip
+
+
+def hub_offline() -> bool:
+    """Has this process been told there is no network (HF_HUB_OFFLINE, read now as well as at import)?"""
+    import os
+
+    from huggingface_hub import constants
+
+    flag = os.environ.get("HF_HUB_OFFLINE", "").strip().lower()
+    return constants.HF_HUB_OFFLINE or flag in ("1", "true", "yes", "on")
+
+
+def _cached_or_reachable(repo_id, filename, revision, token, repo_type, cache_dir, where) -> Path | None:
+    """The cached copy of a file (no request), else None once one request without retries has reached the Hub;
+    HubUnreachableError when offline is evident (HF_HUB_OFFLINE) or that one request failed."""
+    from huggingface_hub import get_hf_file_metadata, hf_hub_url, try_to_load_from_cache
+
+    cached = try_to_load_from_cache(repo_id, filename, cache_dir=cache_dir, revision=revision, repo_type=repo_type)
+    if isinstance(cached, str) and Path(cached).is_file():
+        return Path(cached)
+    if hub_offline():
+        raise HubUnreachableError(f"HF_HUB_OFFLINE is set and {where} is not in the local cache")
+    url = hf_hub_url(repo_id, filename, repo_type=repo_type, revision=revision, endpoint=endpoint())
+    with _hub_errors(f"reaching the Hub for {where}", repo_id, revision, token):
+        get_hf_file_metadata(url, token=token or False, timeout=10, retry_on_errors=False)  # one try
+    return None
 
 
 def endpoint() -> str:

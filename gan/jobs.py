@@ -241,6 +241,37 @@ def describe_start(name: str, model_config: Any) -> str:
     return f"{short_name(name)} makes {mode} images: your pictures are trained as {mode} (centre-cropped, resized)."
 
 
+def load_training_data(
+    sources: Sequence[str | Path], resolution: int, channels: int | None = None, limits: Any = None
+) -> tuple[torch.Tensor, list[str]]:
+    """A run's training images, (N, C, R, R) in [-1, 1], and the lines to show about them (the load report,
+    and one line for any change of colour). The app and the CLI choose channels here, one way:
+
+    - `channels` None (nothing asked, no model fixes it): the pictures decide (gan.data.data_channels):
+      colour pictures make a colour model, pictures that are all grey a greyscale one;
+    - `channels` given (asked for, or fixed by the model to fine-tune or resume): the pictures are converted,
+      and a line says so when that changes them (colour pictures trained as greyscale, or grey ones as RGB).
+
+    `sources` is one built-in set's name (gan.data.BUILTIN_DATASETS) or files, folders and archives.
+    """
+    from gan.data import BUILTIN_DATASETS, data_channels, load_builtin, load_image_folder, to_channels
+
+    lines: list[str] = []
+    if len(sources) == 1 and str(sources[0]) in BUILTIN_DATASETS:
+        data = load_builtin(str(sources[0]), resolution)  # its own channels: mnist and digits 1, emoji 3
+    else:
+        data, report = load_image_folder(sources, resolution, 3, limits)  # RGB: grey pictures have equal channels
+        lines.append(report.summary())
+    found = data_channels(data)
+    wanted = found if channels is None else channels
+    if wanted != found:
+        mode = {1: "greyscale", 3: "colour"}
+        lines.append(f"{mode[found]} pictures, trained as {mode[wanted]}: the model has {wanted} channel(s)")
+    elif channels is None and data.shape[1] == 3 and found == 1:
+        lines.append("every picture is grey: a greyscale model (ask for 3 channels for a colour one)")
+    return to_channels(data, wanted), lines
+
+
 def save_trained(
     folder: Path, result: TrainResult, preview: torch.Tensor, data: torch.Tensor, command: str, data_label: str
 ) -> QualityReport:

@@ -1,7 +1,8 @@
 """Folders a person names for GAN studio to write into: what is already there is never lost.
 
 Every writer that takes a folder from its user (`pull --out`; the CLI's `generate --out` and `train --out`)
-follows one rule, `claim_output_folder(path, kind)`, before it writes anything:
+follows one rule, `claim_output_folder(path, kind)`, before it writes anything (`style --out`, a file, follows
+`claim_output_file`: a new file, or a PNG GAN studio wrote):
 
 - a path that does not exist yet, or an empty folder, may be used;
 - a folder GAN studio itself wrote as the same `kind`, holding only files it recorded there, may be
@@ -85,6 +86,35 @@ def claim_output_folder(path: str | Path, kind: str) -> Path:
     reason = _why_not_ours(target, kind)
     if reason:
         raise InvalidInputError(f"{given} {reason}; nothing was changed: name a new or empty folder for the {what}")
+    return target
+
+
+def claim_output_file(path: str | Path, keys: tuple[str, ...]) -> Path:
+    """May the PNG file `path` be written? Its absolute path if it does not exist yet, or if it is a PNG GAN studio
+    wrote (its text chunks hold every one of `keys`, the settings the writer records); InvalidInputError if not:
+    a folder, a link, or anybody else's file is never overwritten."""
+    given = str(path)
+    target = Path(os.path.abspath(Path(path).expanduser()))
+    if target.is_symlink():
+        raise InvalidInputError(f"{given} is a link: name a new file to write")
+    if target.is_dir():
+        raise InvalidInputError(f"{given} is a folder: name a .png file to write")
+    for parent in target.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise InvalidInputError(f"{parent} is a file, so {given} cannot be written: choose another path")
+            break
+    if target.exists():
+        from PIL import Image
+
+        try:
+            with Image.open(target) as image:
+                text = dict(getattr(image, "text", {}) or {})
+        except (OSError, ValueError, SyntaxError):  # an unreadable file is someone else's
+            text = {}
+        if not all(key in text for key in keys):
+            raise InvalidInputError(f"{given} exists and is not an image GAN studio wrote: nothing was changed; "
+                                    "name a new file")  # fmt: skip
     return target
 
 

@@ -27,7 +27,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from gan import hub
-from gan.config import validate_seed
+from gan.config import DEFAULT_HUB_REPO, DEFAULT_STYLE_LAYERS, PRESERVE_COLORS, WEIGHTS_ENV, StyleConfig  # noqa: F401
 from gan.device import pick_device
 from gan.errors import GanError, InvalidInputError, StyleWeightsError
 from gan.formats.pickles import torch_load_refusal
@@ -70,14 +70,13 @@ IMAGENET_STD = (0.229, 0.224, 0.225)
 
 # --- where the weights come from ---
 
-WEIGHTS_ENV = "GAN_STYLE_WEIGHTS"  # a local file or a Hub repo id; read by the app and the CLI, not by this module
-DEFAULT_HUB_REPO = "timm/vgg19.tv_in1k"  # torchvision's ImageNet VGG19, as safetensors with `features.N.*` keys
 DEFAULT_HUB_FILE = "model.safetensors"
 TORCHVISION_FILE = "vgg19-dcbb9e9d.pth"  # what `torchvision.models.vgg19(weights="DEFAULT")` caches
 HOW_TO_PROVIDE = (
     f"set {WEIGHTS_ENV} (or --style-weights) to a .safetensors or .pth file of VGG19 with torchvision's "
     f"'features.N.*' keys, or to a Hub repo id such as {DEFAULT_HUB_REPO} on a machine that can reach the Hub"
 )
+OFFLINE_NOTE = "(everything else works offline: generating, training, models in weights/ or pulled before)"
 _KEY_PREFIXES = ("module.", "model.", "vgg19.", "vgg.", "net.")  # wrappers some exporters add before `features.`
 _HUB_URL_RE = re.compile(r"^hf://([\w.-]+/[\w.-]+)(?:/(.+))?$")  # hf://owner/name[/path/in/repo.safetensors]
 _HUB_REPO_RE = re.compile(r"^([\w-][\w.-]*/[\w-][\w.-]*)$")  # owner/name (its model.safetensors)
@@ -110,11 +109,11 @@ def load_vgg19_weights(source: str | Path | None = None, token: str | None = Non
         if cached.is_file():
             return _load_file(cached)
         try:
-            path = hub.download_file(DEFAULT_HUB_REPO, DEFAULT_HUB_FILE, token=token)
+            path = hub.download_file(DEFAULT_HUB_REPO, DEFAULT_HUB_FILE, token=token, fail_fast=True)
         except GanError as error:
             raise StyleWeightsError(
                 f"no VGG19 weights for style transfer: torchvision's cache has no {TORCHVISION_FILE} and {error}; "
-                + HOW_TO_PROVIDE
+                f"{HOW_TO_PROVIDE} {OFFLINE_NOTE}"
             ) from error
         return _load_file(path, DEFAULT_HUB_REPO)
     text = str(source).strip()
@@ -129,9 +128,9 @@ def load_vgg19_weights(source: str | Path | None = None, token: str | None = Non
     else:
         raise StyleWeightsError(f"style weights {text!r}: no such file; " + HOW_TO_PROVIDE)
     try:
-        downloaded = hub.download_file(repo, filename, token=token)
+        downloaded = hub.download_file(repo, filename, token=token, fail_fast=True)
     except GanError as error:
-        raise StyleWeightsError(f"style weights from the Hub: {error}; " + HOW_TO_PROVIDE) from error
+        raise StyleWeightsError(f"style weights from the Hub: {error}; {HOW_TO_PROVIDE} {OFFLINE_NOTE}") from error
     return _load_file(downloaded, f"{repo}/{filename}")
 
 
@@ -394,87 +393,8 @@ def resize_long_side(image: torch.Tensor, long_side: int) -> torch.Tensor:
 
 # --- configuration and events ---
 
-DEFAULT_STYLE_LAYERS = ("conv1_1", "conv2_1", "conv3_1", "conv4_1", "conv5_1")
-PRESERVE_COLORS = ("none", "luminance", "histogram")
 
-
-@dataclass(frozen=True)
-class StyleConfig:
-    """One stylisation: the Style tab and `python -m gan style` share these defaults."""
-
-    size: int = 512  # output's longer side in px, whatever the style images' sizes
-    levels: int = 2  # coarse-to-fine passes, each at half the size of the next (512 -> 256, 512)
-    steps: int = 200  # loss evaluations at full size (one L-BFGS iteration or Adam step each)
-    coarse_steps: int = 200  # most loss evaluations at each coarser level (4x cheaper per halving)...
-    coarse_plateau: float = 0.05  # ... which ends once 10 evaluations improve its loss by less than this fraction
-    content_weight: float = 1.0
-    style_weight: float = 100.0  # with "target" normalisation; the PyTorch tutorial uses 1e6 with "none"
-    tv_weight: float = 10.0  # total variation (smoothness)
-    content_layers: tuple[str, ...] = ("conv4_2",)
-    style_layers: tuple[str, ...] = DEFAULT_STYLE_LAYERS
-    style_layer_weights: tuple[float, ...] = ()  # one per style layer; () = 1 each
-    normalize: str = "target"  # "target": each layer's loss / its target's mean square (weights mean the same for
-    #   any layer, image size or VGG weights); "none": plain MSE, the PyTorch tutorial's objective
-    style_blend: tuple[float, ...] = ()  # one weight per style image; () = equal
-    style_scale: float = 1.0  # style images are resized to this times the output's longer side
-    preserve_colors: str = "none"  # "luminance": transfer on luminance only; "histogram": match style colours first
-    init: str = "content"  # "content" or "noise" (uniform, from `seed`)
-    optimizer: str = "lbfgs"  # "lbfgs" or "adam"
-    lr: float = 0.0  # 0 = the optimiser's usual step: 1.0 for L-BFGS, 0.02 for Adam
-    history: int = 50  # L-BFGS memory (pairs of vectors)
-    tolerance_grad: float = 1e-7  # L-BFGS stops a level when max|grad| falls below this ...
-    tolerance_change: float = 1e-9  # ... or when the loss or step stop changing by more than this
-    pooling: str = "max"  # "max" (torchvision's VGG) or "avg" (smoother, as Gatys et al. suggest)
-    mixed_precision: bool = False  # bfloat16 convolutions under autocast; Gram matrices and losses stay float32
-    seed: int = 0
-    preview_every_s: float = 2.0  # a preview at most this often, and at the end of every level
-
-    def __post_init__(self) -> None:
-        def number(name: str, low: float, high: float) -> None:
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
-                raise InvalidInputError(f"{name} must be a number from {low:g} to {high:g}, got {value!r}")
-
-        def integer(name: str, low: int, high: int) -> None:
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-                raise InvalidInputError(f"{name} must be an integer from {low} to {high}, got {value!r}")
-
-        integer("size", 32, 4096)
-        integer("levels", 1, 4)
-        integer("steps", 1, 10_000)
-        integer("coarse_steps", 0, 10_000)
-        integer("history", 1, 1000)
-        for name in ("content_weight", "style_weight", "tv_weight"):
-            number(name, 0.0, 1e12)
-        number("style_scale", 0.1, 4.0)
-        number("lr", 0.0, 100.0)
-        number("tolerance_grad", 0.0, 1.0)
-        number("tolerance_change", 0.0, 1.0)
-        number("coarse_plateau", 0.0, 1.0)
-        number("preview_every_s", 0.0, 3600.0)
-        validate_seed(self.seed)
-        choices = {"normalize": ("target", "none"), "preserve_colors": PRESERVE_COLORS, "init": ("content", "noise"),
-                   "optimizer": ("lbfgs", "adam"), "pooling": ("max", "avg")}  # fmt: skip
-        for name, allowed in choices.items():
-            if getattr(self, name) not in allowed:
-                raise InvalidInputError(f"{name} must be one of {', '.join(allowed)}, got {getattr(self, name)!r}")
-        for name in (*self.content_layers, *self.style_layers):
-            if name not in LAYER_INDEX:
-                raise InvalidInputError(f"unknown VGG19 layer {name!r}: use names like conv1_1, relu4_2, pool3")
-        if not self.content_layers or not self.style_layers:
-            raise InvalidInputError("at least one content layer and one style layer are needed")
-        if self.style_layer_weights and len(self.style_layer_weights) != len(self.style_layers):
-            raise InvalidInputError(
-                f"{len(self.style_layer_weights)} style layer weights for {len(self.style_layers)} style layers"
-            )
-        check_blend_weights(self.style_layer_weights or (1.0,), "style layer weights")
-        if self.style_blend:
-            check_blend_weights(self.style_blend, "style blend weights")
-        if self.content_weight == 0 and self.style_weight == 0 and self.tv_weight == 0:
-            raise InvalidInputError("content, style and TV weights are all 0: nothing to optimise")
-
-
+# StyleConfig lives in gan.config (the one home of defaults, readable without torch); imported above.
 def check_blend_weights(weights: Sequence[float], what: str = "style blend weights") -> tuple[float, ...]:
     """Non-negative finite numbers with a positive sum."""
     weights = tuple(weights)

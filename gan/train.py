@@ -34,10 +34,10 @@ from typing import Any
 import torch
 from torch import nn
 
-from gan.augment import diff_augment, jitter, parse_policy
+from gan.augment import diff_augment, jitter
 from gan.card import origin_of
 from gan.checkpoint import Checkpoint
-from gan.config import check_field_types, check_ranges, validate_seed
+from gan.config import FEW_SHOT_MAX_IMAGES, TrainConfig
 from gan.device import pick_device
 from gan.errors import CheckpointError, GanError, InvalidInputError, one_line
 from gan.formats.pickles import UnsafePickle, read_torch_header, torch_load_refusal
@@ -51,72 +51,12 @@ RUN_STATE_NETWORKS = 8  # G, D, EMA G and both optimisers' two moments: the file
 RESUMED_NOTE = "resumed at step {step}"
 
 
-@dataclass(frozen=True)
-class TrainConfig:
-    steps: int = 4000  # step budget (one D and one G update per step)
-    time_budget_s: float = 0.0  # stop after this many seconds; 0 = no time limit
-    batch_size: int = 64
-    lr_g: float = 0.0  # 0 = auto (auto_learning_rates): 4e-4, or 2e-4 on few-shot sets without jitter
-    lr_d: float = 0.0  # 0 = auto: twice G's auto rate (TTUR: D learns faster than G)
-    beta1: float = 0.0  # Adam betas (0, 0.99): the usual choice with spectral norm
-    beta2: float = 0.99
-    loss: str = "hinge"  # "hinge" or "nonsaturating"
-    augment: str = "auto"  # DiffAugment policy ("color,translation,cutout"), "" for none, "auto" by data
-    jitter: float = -1.0  # mild rotation/scale/shift/warp of real images (gan.augment.jitter); -1 = auto by data
-    augment_strength: float = 0.0  # starting strength: ADA-style, raised only once D starts to overfit
-    adaptive_augment: bool = True  # ADA-style: move the strength so that r_t stays near ada_target
-    ada_target: float = 0.6  # r_t = E[sign(D(real))] above this raises augmentation, below lowers it
-    ada_speed_images: int = 50_000  # images for the strength to move by 1.0
-    d_skip_threshold: float = 0.95  # r_t above this: D is memorising, skip its update
-    r1_gamma: float = -1.0  # R1 weight; -1 = auto (0.0002 * resolution^2 / batch), 0 = off
-    r1_interval: int = 16  # lazy regularisation: R1 every N steps, scaled by N
-    ema_half_life_images: int = 5_000  # EMA of G weights, as a half-life in images seen
-    ema_rampup: float = 0.05  # the half-life grows with training: at most rampup * images seen so far
-    freeze_d_layers: int = -1  # FreezeD: lowest D conv layers frozen when fine-tuning; -1 = auto, 0 = none
-    max_nan_recoveries: int = 3
-    snapshot_every: int = 50  # steps between in-memory snapshots for NaN recovery
-    collapse_ratio: float = 0.5  # alarm when preview diversity falls below this share of its best
-    preview_every_s: float = 5.0
-    preview_count: int = 16
-    event_every: int = 10
-    read_every: int = 0  # steps between reads of statistics to the host; 0 = 1 on a CPU, ACCELERATOR_READ_EVERY else
-    seed: int = 0
-
-    def __post_init__(self) -> None:
-        check_field_types(self)
-        if self.steps < 1:
-            raise InvalidInputError(f"steps must be a positive integer, got {self.steps!r}")
-        check_ranges(self, {  # wide: they only keep out values no setting means ("never" may be a huge number)
-            "time_budget_s": (0, 1e9), "batch_size": (1, 1024), "beta1": (0, 0.999), "beta2": (0, 0.9999),
-            "ada_target": (-10, 10), "ada_speed_images": (1, 1e12), "d_skip_threshold": (-10, 10),
-            "r1_interval": (1, 1e12), "ema_half_life_images": (0, 1e12), "ema_rampup": (0, 1),
-            "freeze_d_layers": (-1, 64), "max_nan_recoveries": (0, 100), "snapshot_every": (1, 1e12),
-            "collapse_ratio": (0, 1), "preview_every_s": (0, 1e12), "preview_count": (1, 64),
-            "event_every": (1, 1e12), "read_every": (0, 1e6),
-        })  # fmt: skip
-        validate_seed(self.seed)
-        if self.r1_gamma != -1 and self.r1_gamma < 0:
-            raise InvalidInputError(f"r1_gamma must be -1 (auto) or >= 0, got {self.r1_gamma!r}")
-        if self.loss not in LOSSES:
-            raise InvalidInputError(f"loss must be one of {', '.join(LOSSES)}, got {self.loss!r}")
-        if self.augment != "auto":
-            parse_policy(self.augment)
-        for name in ("lr_g", "lr_d"):
-            if not 0 <= getattr(self, name) < 1:
-                raise InvalidInputError(f"{name} must be in [0, 1) (0 = auto), got {getattr(self, name)!r}")
-        if self.jitter != -1 and not 0 <= self.jitter <= 2:
-            raise InvalidInputError(f"jitter must be -1 (auto) or from 0 to 2, got {self.jitter!r}")
-        if not 0 <= self.augment_strength <= 1:
-            raise InvalidInputError(f"augment_strength must be in [0, 1], got {self.augment_strength!r}")
-
-
+# TrainConfig lives in gan.config (the one home of defaults, readable without torch); imported above.
 # On a CPU a read costs nothing (the step has finished when Python sees it), so the loop reads every step and
 # decides with this step's numbers. On a GPU each read stalls the host until the GPU catches up, which with
 # small models is most of a step: reading every 8 steps lets the host queue steps ahead (r_t, the D-skip and
 # augmentation decisions then lag by up to 7 steps; NaN guard by up to 7 steps, restored from a snapshot).
 ACCELERATOR_READ_EVERY = 8
-
-FEW_SHOT_MAX_IMAGES = 1000  # a set this small counts as few-shot: cutout on; jitter on if greyscale
 
 
 def auto_augment_policy(dataset_size: int, channels: int) -> str:

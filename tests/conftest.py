@@ -152,18 +152,21 @@ CHROMIUM_FLAGS = [
 ]  # fmt: skip
 
 
+CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome")  # the first on PATH drives the browser tests
 _CHROMIUM: list = []  # (playwright, browser): one Chromium for the whole session, started on first use
 
 
 def chromium():
-    """Debian's headless Chromium, driven by Playwright (never `playwright install`); each page gets a context
-    of its own, so visitors stay apart while the browser starts once."""
+    """An installed headless Chromium (the first of CHROMIUM_NAMES on PATH), driven by Playwright (never
+    `playwright install`); each page gets a context of its own, so visitors stay apart while the browser starts
+    once."""
     if not _CHROMIUM:
         import shutil
 
-        executable = shutil.which("chromium")
+        found = (shutil.which(name) for name in CHROMIUM_NAMES)
+        executable = next((path for path in found if path), None)
         if executable is None:
-            pytest.fail("chromium is not installed: run the README's test command, which installs it")
+            pytest.fail(f"no Chromium ({', '.join(CHROMIUM_NAMES)}) on PATH: run the README's test command")
         from playwright.sync_api import sync_playwright
 
         playwright = sync_playwright().start()

@@ -2,6 +2,7 @@ import io
 import itertools
 import json
 import tarfile
+from pathlib import Path
 
 import pytest
 import torch
@@ -134,3 +135,12 @@ def test_the_real_package_builds_its_fixed_split():
     assert set(CATEGORIES) == {CATEGORIES[i] for i in held.category}  # every category in both splits
     assert train.images.shape[1:] == (3, 32, 32)
     assert load_builtin("emoji", 32).shape == train.images.shape  # the CLI's `gan train emoji`
+
+
+def test_the_built_in_set_emoji_smileys_is_what_the_embedded_model_was_trained_on():
+    emoji_or_skip()  # skipped without npm
+    smileys = load_builtin("emoji-smileys", 32)
+    weights = Path(__file__).resolve().parent.parent / "weights"
+    record = json.loads((weights / "emoji-smileys" / "config.json").read_text())["metadata"]
+    assert tuple(smileys.shape) == tuple(record["data_shape"]) == (169, 3, 32, 32)
+    assert record["command"].startswith("python -m gan train emoji-smileys ") and record["data"] == "emoji-smileys"

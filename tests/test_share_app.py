@@ -129,6 +129,9 @@ def test_share_without_network_starts_locally_and_says_why(entry):
         assert "GAN studio runs on this machine only" in text and "public URL" not in text
         page = httpx.get(f"http://127.0.0.1:{port}/", trust_env=False, timeout=30)
         assert page.status_code == 200 and "GAN studio" in page.text
+        while not lines.empty():  # Gradio prints during launch(): all of it is here once the page has answered
+            output.append(lines.get_nowait())
+        assert "share=True" not in "".join(output), "".join(output)  # our line only, not Gradio's advice to share
     finally:
         process.terminate()
         process.wait(timeout=30)

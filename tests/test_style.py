@@ -417,3 +417,57 @@ def test_cli_bad_input_is_one_line_and_exit_2(random_vgg19, tmp_path, capsys, mo
     lines = capsys.readouterr().err.strip().splitlines()
     assert len(lines) == 3 and all(line.startswith("error: ") for line in lines)
     assert "not an image" in lines[0] and "2 style weights given for 1" in lines[1] and "GAN_STYLE_WEIGHTS" in lines[2]
+
+
+def test_offline_the_default_weights_fail_at_once_in_one_line_without_any_request(tmp_path, monkeypatch):
+    import huggingface_hub
+
+    requests: list[dict] = []
+
+    def no_request(*args, **kwargs):
+        requests.append(kwargs)
+        raise AssertionError("no request may be made when HF_HUB_OFFLINE is set")
+
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path))  # an empty torchvision cache; the Hub cache is empty too
+    monkeypatch.setattr(huggingface_hub, "get_hf_file_metadata", no_request)
+    monkeypatch.setattr(huggingface_hub, "hf_hub_download", no_request)
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    with pytest.raises(StyleWeightsError) as info:
+        load_vgg19_weights(None)
+    message = str(info.value)
+    assert "\n" not in message and "HF_HUB_OFFLINE is set" in message and "GAN_STYLE_WEIGHTS" in message
+    assert "everything else works offline" in message and requests == []
+
+
+def test_an_unreachable_hub_costs_one_request_not_its_retries(tmp_path, monkeypatch):
+    import huggingface_hub
+    from huggingface_hub.errors import HTTPError
+
+    requests: list[dict] = []
+
+    def refused(*args, **kwargs):
+        requests.append(kwargs)
+        raise HTTPError("connection refused")
+
+    def no_download(*args, **kwargs):
+        raise AssertionError("no download (with its retries) after the first request failed")
+
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path))
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    monkeypatch.setattr(huggingface_hub, "get_hf_file_metadata", refused)
+    monkeypatch.setattr(huggingface_hub, "hf_hub_download", no_download)
+    with pytest.raises(StyleWeightsError, match=r"connection to the Hub failed.*GAN_STYLE_WEIGHTS.*works offline"):
+        load_vgg19_weights(None)
+    with pytest.raises(StyleWeightsError, match=r"connection to the Hub failed"):
+        load_vgg19_weights("someone/vgg19")
+    assert len(requests) == 2 and all(request["retry_on_errors"] is False for request in requests)
+
+
+def test_weights_in_the_hub_cache_load_without_a_request(tmp_path, monkeypatch, random_vgg19):
+    import huggingface_hub
+
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path))
+    monkeypatch.setattr(huggingface_hub, "try_to_load_from_cache", lambda *args, **kwargs: str(random_vgg19))
+    monkeypatch.setattr(huggingface_hub, "get_hf_file_metadata", lambda *a, **k: pytest.fail("asked the Hub"))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    assert load_vgg19_weights(None).source == "timm/vgg19.tv_in1k"

@@ -14,10 +14,10 @@ import spaces
 import torch
 
 from gan.config import APP
-from gan.data import ARCHIVE_SUFFIXES, IMAGE_SUFFIXES, load_image_folder
+from gan.data import ARCHIVE_SUFFIXES, IMAGE_SUFFIXES
 from gan.errors import GanError
 from gan.images import to_pil, upscale
-from gan.jobs import TrainingStart, describe_start, fine_tune_refusal, plan_training, save_trained
+from gan.jobs import TrainingStart, describe_start, fine_tune_refusal, load_training_data, plan_training, save_trained
 from gan.losses import LOSSES
 from gan.models import get_architecture
 from gan.quality import report_markdown
@@ -219,10 +219,11 @@ def build_finetune_tab(studio: Studio, generate_model: gr.Dropdown) -> gr.Dropdo
                              batch_size=batch_size, lr_g=float(lr_g), lr_d=float(lr_d), loss=loss,
                              augment=(augment or "").strip(), jitter=float(jitter), seed=seed,
                              preview_every_s=APP.train_preview_every_s)  # fmt: skip
-        data, report = load_image_folder(files, begin.model_config.resolution, begin.model_config.channels)
+        # channels chosen as the CLI chooses them (gan.jobs.load_training_data): here the start fixes them
+        data, lines = load_training_data(files, begin.model_config.resolution, begin.model_config.channels)
         note = [describe_start(start, begin.model_config)] if begin.init is not None else []
-        intro = "  \n".join([*note, f"Training {begin.architecture} at {begin.model_config.resolution} px on "
-                             f"{report.summary()}".replace("\n", "  \n")])  # fmt: skip
+        said = "\n".join(lines).replace("\n", "  \n")
+        intro = "  \n".join([*note, f"Training {begin.architecture} at {begin.model_config.resolution} px on {said}"])
         yield gr.skip(), "starting...", intro, gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
         control.stop, control.running = False, True
         try:
@@ -230,7 +231,7 @@ def build_finetune_tab(studio: Studio, generate_model: gr.Dropdown) -> gr.Dropdo
         finally:
             control.running = False
         progress(1.0, desc="measuring quality")
-        yield finish(event, data, report.summary().splitlines()[0], session)
+        yield finish(event, data, lines[0].splitlines()[0], session)
 
     def finish(event: TrainEvent, data: torch.Tensor, data_label: str, session: Session) -> tuple[Any, ...]:
         """Save the run as this visitor's newest model: its record, quality table and zip."""
