@@ -16,6 +16,7 @@ import spaces  # noqa: F401  ZeroGPU: must be imported before anything touches C
 import argparse
 from collections.abc import Sequence
 
+from gan.config import APP
 from ui import build_app
 from ui.links import share_unavailable
 
@@ -31,7 +32,14 @@ def main(argv: Sequence[str] | None = None) -> None:
     if share and (reason := share_unavailable()):
         print(f"* No public link: {reason}. GAN studio runs on this machine only.", flush=True)
         share = False
-    demo.launch(server_name=args.host, server_port=args.port, share=share, ssr_mode=False, prevent_thread_lock=True)
+    demo.launch(
+        server_name=args.host,
+        server_port=args.port,
+        share=share,
+        ssr_mode=False,
+        prevent_thread_lock=True,
+        max_file_size=APP.max_upload_bytes,
+    )
     if share and not demo.share_url:  # Gradio printed its own reason (often the tunnel program's download)
         print("* No public link: Gradio could not open its share tunnel. GAN studio runs on this machine only.",
               flush=True)  # fmt: skip
