@@ -112,3 +112,44 @@ def test_cancel_stops_decoding_the_uploads(app_url, uploads, monkeypatch):
     client.predict(api_name="/cancel_training")
     wait_for(lambda: closed, what="decoding to stop")
     assert closed[0] < 10**6
+
+
+@pytest.fixture(scope="module")
+def chained_url(random_vgg19):
+    """The app with fine-tunes forced down ZeroGPU's path: a chain of training calls bounded at 1 ms, so each call
+    trains one step and the next resumes its state."""
+    from conftest import free_port
+
+    from ui import build_app
+
+    demo = build_app(style_weights=random_vgg19, train_call_s=1e-3)
+    demo.launch(server_name="127.0.0.1", server_port=free_port(), prevent_thread_lock=True, quiet=True, ssr_mode=False)
+    try:
+        yield demo.local_url.rstrip("/")
+    finally:
+        demo.close()
+
+
+def test_a_run_in_bounded_calls_is_one_run_continued_call_after_call(chained_url, uploads):
+    import re
+
+    job = Client(chained_url, verbose=False).submit(*train_args(uploads, steps=4), api_name="/train")
+    status, download = job.result()[2], job.result()[5]
+    updates = job.outputs()
+    said = " ".join(update[2] for update in updates if isinstance(update[2], str))
+    assert said.count("continuing in a new call") >= 3  # one step per call: three or more resumptions
+    steps = [int(m) for update in updates if isinstance(update[1], str) for m in re.findall(r"step (\d+),", update[1])]
+    assert steps == sorted(steps) and steps[-1] == 4  # the step count never goes back: one run
+    assert "stopped by step budget after 4 steps" in status and "Saved as **my-dcgan-1**" in status
+    with zipfile.ZipFile(download) as bundle:
+        assert "my-dcgan-1/model.safetensors" in bundle.namelist()
+
+
+def test_stop_ends_a_run_in_bounded_calls_and_keeps_its_weights(chained_url, uploads):
+    client = Client(chained_url, verbose=False)
+    job = client.submit(*train_args(uploads, steps=1_000_000, minutes=5), api_name="/train")
+    wait_for(lambda: any("continuing in a new call" in str(update[2]) for update in job.outputs()), 120,
+             "a second training call")  # fmt: skip
+    client.predict(api_name="/stop_training")
+    status = job.result(timeout=120)[2]
+    assert "stopped by stop requested" in status and "Saved as" in status
