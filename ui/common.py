@@ -64,6 +64,7 @@ class RunControl:
 
     running: bool = False
     stop: bool = False
+    cancelled: bool = False  # nothing of the job is kept
     flag: StopFlag | None = None
 
     def request_stop(self) -> None:

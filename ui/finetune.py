@@ -127,7 +127,8 @@ def build_finetune_tab(studio: Studio, generate_model: gr.Dropdown) -> gr.Dropdo
                              augment=(augment or "").strip(), jitter=float(jitter), seed=seed,
                              preview_every_s=APP.train_preview_every_s)  # fmt: skip
         run_dir = fresh_run_dir()  # the run's Stop flag now, its saved model at the end
-        control.stop, control.running, control.flag = False, True, StopFlag(run_dir / "stop")
+        control.stop, control.cancelled, control.running = False, False, True
+        control.flag = StopFlag(run_dir / "stop")
         try:
             read = yield from read_uploads(files, begin, config.time_budget_s, control, status_only, progress)
             config = replace(config, time_budget_s=config.time_budget_s - read.seconds)  # reading counted in it
@@ -142,6 +143,8 @@ def build_finetune_tab(studio: Studio, generate_model: gr.Dropdown) -> gr.Dropdo
         finally:
             control.running = False
             control.flag.clear()
+        if control.cancelled:
+            return
         progress(1.0, desc="measuring quality")
         yield finish(event, read.data, read.report.summary().splitlines()[0], run_dir, session)
 
@@ -189,7 +192,8 @@ def build_finetune_tab(studio: Studio, generate_model: gr.Dropdown) -> gr.Dropdo
     def on_cancel(control: RunControl) -> str:
         """Cancel the running fine-tune: nothing of it is kept."""
         if control.running:
-            control.request_stop()  # a ZeroGPU worker ends its call too, rather than train on for nobody
+            control.cancelled = True  # the run ends unsaved, however soon Gradio closes its handler
+            control.request_stop()  # and a ZeroGPU worker ends its call rather than train on for nobody
         return "Cancelled: the run was stopped and nothing was saved." if control.running else (
             "There is no training run to cancel.")  # fmt: skip
 
