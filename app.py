@@ -16,6 +16,7 @@ import spaces  # noqa: F401  ZeroGPU: must be imported before anything touches C
 import argparse
 from collections.abc import Sequence
 
+from gan.config import APP
 from ui import build_app
 from ui.links import share_unavailable
 
@@ -33,7 +34,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         share = False
     quiet = args.share and not share  # else Gradio would advise to "set `share=True`", which was just done
     demo.launch(server_name=args.host, server_port=args.port, share=share, ssr_mode=False, prevent_thread_lock=True,
-                quiet=quiet)  # fmt: skip
+                quiet=quiet, max_file_size=APP.max_upload_bytes)  # fmt: skip
     if quiet:
         print(f"* Running on local URL:  {demo.local_url}", flush=True)
     if share and not demo.share_url:  # Gradio printed its own reason (often the tunnel program's download)

@@ -411,6 +411,8 @@ class AppProfile:
     train_preview_every_s: float = 2.0  # live previews (the CLI saves one every 30 s)
     train_update_every_s: float = 1.0  # plots and health refresh this often (each update costs CPU to send)
     plot_max_rows: int = 3000  # points per live plot
+    train_max_call_s: float = 120.0  # on ZeroGPU a run is a chain of GPU calls of at most this long each (gan.train
+    #   train_in_calls): a long one asks for a slot longer than ZeroGPU grants
     # Style transfer: (low, high, step) of each setting offered
     style_size_range: tuple[int, int, int] = (64, 1024, 32)  # larger renders take many minutes even on a GPU
     style_cpu_size: int = 256  # the default size without a GPU: about a minute per render
@@ -423,6 +425,7 @@ class AppProfile:
     style_scale_range: tuple[float, float, float] = (0.25, 2.0, 0.05)
     style_max_styles: int = 8  # style images per request
     # Serving
+    max_upload_bytes: int = 500 << 20  # one uploaded file (Gradio's max_file_size); UploadLimits bounds what it holds
     queue_max_size: int = 64  # waiting events, all kinds together; beyond it a visitor is told the queue is full
     line_max_waiting: dict[str, int] = field(default_factory=lambda: {"train": 4, "style": 8})  # long jobs waiting
     generate_concurrency: int = 4  # generate requests served at once (short; mostly encoding and sending files)

@@ -254,7 +254,7 @@ def load_training_data(
 
     `sources` is one built-in set's name (gan.data.BUILTIN_DATASETS) or files, folders and archives.
     """
-    from gan.data import BUILTIN_DATASETS, data_channels, load_builtin, load_image_folder, to_channels
+    from gan.data import BUILTIN_DATASETS, load_builtin, load_image_folder
 
     lines: list[str] = []
     if len(sources) == 1 and str(sources[0]) in BUILTIN_DATASETS:
@@ -262,8 +262,17 @@ def load_training_data(
     else:
         data, report = load_image_folder(sources, resolution, 3, limits)  # RGB: grey pictures have equal channels
         lines.append(report.summary())
+    data, said = fit_channels(data, channels)
+    return data, lines + said
+
+
+def fit_channels(data: torch.Tensor, channels: int | None = None) -> tuple[torch.Tensor, list[str]]:
+    """`data` with the channels a run trains on (see load_training_data) and the line saying any change."""
+    from gan.data import data_channels, to_channels
+
     found = data_channels(data)
     wanted = found if channels is None else channels
+    lines = []
     if wanted != found:
         mode = {1: "greyscale", 3: "colour"}
         lines.append(f"{mode[found]} pictures, trained as {mode[wanted]}: the model has {wanted} channel(s)")

@@ -498,11 +498,11 @@ def train(
 
         elapsed = elapsed_before + time.monotonic() - started
         out_of_time = bool(config.time_budget_s) and time.monotonic() - started >= config.time_budget_s  # this call's
+        if sync.any(should_stop is not None and should_stop(), device):  # first: a chain of calls ends only on this
+            stop_reason = "stop requested"
+            break
         if sync.any(out_of_time, device):
             stop_reason = "time budget"
-            break
-        if sync.any(should_stop is not None and should_stop(), device):
-            stop_reason = "stop requested"
             break
         if step % config.event_every == 0:
             show_preview = elapsed - last_preview >= config.preview_every_s

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from gan.checkpoint import CONFIG_NAME, Checkpoint, load_checkpoint
+from gan.data import IMAGE_SUFFIXES
 from gan.errors import CheckpointError
 
 WEIGHTS_DIR = Path(__file__).resolve().parent.parent / "weights"
@@ -41,10 +42,21 @@ def configured_default_model(weights_dir: Path = WEIGHTS_DIR, environ: Mapping[s
     return value or DEFAULT_MODEL
 
 
+def example_images(folder: Path = STYLE_EXAMPLES) -> dict[str, Path]:
+    """name -> path of each bundled example picture (content-* and style-* image files), sorted by name: all a style
+    link may name. The folder's other files (sources, the script that made them) are not examples."""
+    if not folder.is_dir():
+        return {}
+    return {path.name: path for path in sorted(folder.iterdir())
+            if path.name.startswith(("content-", "style-")) and path.suffix.lower() in IMAGE_SUFFIXES
+            and path.is_file() and not path.is_symlink()}  # fmt: skip
+
+
 def style_examples(folder: Path = STYLE_EXAMPLES) -> list[tuple[Path, tuple[Path, ...]]]:
     """(content, styles) pairs from the bundled images: each style once, then a blend of two; [] without them."""
-    contents = sorted(folder.glob("content-*"))
-    styles = sorted(folder.glob("style-*"))
+    images = example_images(folder)
+    contents = [path for name, path in images.items() if name.startswith("content-")]
+    styles = [path for name, path in images.items() if name.startswith("style-")]
     if not contents or not styles:
         return []
     pairs = [(contents[i % len(contents)], (style,)) for i, style in enumerate(styles)]

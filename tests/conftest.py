@@ -14,6 +14,7 @@ import os
 import shutil
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -96,6 +97,32 @@ def generated_pngs(client, *args) -> list[str]:
         names = [name for name in bundle.namelist() if "_grid_" not in name]
         bundle.extractall(folder, names)
     return [str(folder / name) for name in sorted(names, key=lambda name: int(name.split("_seed")[1].split("_")[0]))]
+
+
+def wait_for(condition, timeout_s: float = 60, what: str = "condition"):
+    """Poll `condition()` until it returns something truthy (a bounded wait, never a fixed sleep)."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"timed out after {timeout_s} s waiting for {what}")
+
+
+def raw_call(app_url: str, api_name: str, data: list) -> tuple[int, str]:
+    """Call an endpoint over Gradio's HTTP API with what gradio_client cannot send (NaN, Infinity: httpx refuses to
+    encode them, a hand-written request need not): (HTTP status of the call, the refusal or the event stream)."""
+    import json
+
+    import httpx
+
+    url = f"{app_url}/gradio_api/call/{api_name}"
+    headers = {"content-type": "application/json"}
+    response = httpx.post(url, content=json.dumps({"data": data}), headers=headers, timeout=60)
+    if response.status_code != 200:
+        return response.status_code, response.text
+    return 200, httpx.get(f"{url}/{response.json()['event_id']}", timeout=120).text
 
 
 def free_port() -> int:

@@ -4,7 +4,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import generated_pngs
+from conftest import generated_pngs, raw_call
 from gradio_client.exceptions import AppError
 from PIL import Image
 
@@ -59,6 +59,20 @@ def test_interpolate_returns_a_gif_with_every_frame(client):
 def test_bad_input_is_a_clear_error_and_the_server_keeps_serving(client, args, message):
     with pytest.raises(AppError, match=message):
         client.predict(*args, api_name="/generate")
+    assert len(generated_pngs(client, DEFAULT_MODEL, 0, 1, 1.0)) == 1
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        ((DEFAULT_MODEL, float("nan"), 4, 1.0), "first seed must be a finite number, got nan"),
+        ((DEFAULT_MODEL, 0, float("inf"), 1.0), "images must be a finite number, got inf"),
+        ((DEFAULT_MODEL, 0, 4, float("nan")), "truncation must be a finite number, got nan"),
+    ],
+)
+def test_nan_and_infinity_are_refused_naming_the_field(app_url, client, args, message):
+    status, answer = raw_call(app_url, "generate", list(args))  # gradio_client cannot send NaN: httpx refuses it
+    assert status == 200 and "event: error" in answer and message in answer
     assert len(generated_pngs(client, DEFAULT_MODEL, 0, 1, 1.0)) == 1
 
 

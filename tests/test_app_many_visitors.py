@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import shutil
 import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import gradio as gr
 import pytest
 import torch
-from conftest import generated_pngs, noise_pngs, train_args
+from conftest import generated_pngs, noise_pngs, train_args, wait_for
 from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError, ValidationError
 from gradio_client.utils import Status
@@ -45,17 +44,6 @@ def stylize_args(steps: int = 2):
 def image_model(path: str) -> str:
     with Image.open(path) as image:
         return image.text["model"]
-
-
-def wait_for(condition, timeout_s: float = 60, what: str = "condition"):
-    """Poll `condition()` until it returns something truthy (a bounded wait, never a fixed sleep)."""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out after {timeout_s} s waiting for {what}")
 
 
 def is_running(job) -> bool:

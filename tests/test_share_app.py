@@ -162,3 +162,21 @@ def test_a_style_results_link_names_bundled_images_and_never_carries_uploads(cli
         url = permalink_url("", link)
         assert url.startswith(f"{expected}&steps=2&") and "style_seed=4" in url and "my-photo" not in url
         assert named is names_images
+
+
+@pytest.mark.parametrize(
+    "content, styles",
+    [("SOURCES.md", "style-mosaic.png"), ("content-temple.jpg", "make_style_examples.py"), ("README.md", "x.png")],
+)
+def test_a_style_link_may_name_only_the_bundled_example_images(content, styles):
+    from gan.config import APP
+    from gan.share import parse_permalink
+    from ui.links import linked_style_values
+
+    assert (STYLE_EXAMPLES / "SOURCES.md").is_file() and (STYLE_EXAMPLES / "make_style_examples.py").is_file()
+    link = parse_permalink([("content", content), ("styles", styles), ("size", "64")], APP.link_limits())
+    notices: list[str] = []
+    updates, found = linked_style_values(link, ["content", "styles", "size"], notices)
+    assert not found and notices and "not one of the bundled example images" in notices[0]
+    assert updates[:2] == [gr.skip(), gr.skip()]  # no file of that folder reaches the page
+    assert updates[2]["value"] == 64  # the link's settings still apply

@@ -343,6 +343,12 @@ def test_stop_reaches_a_forked_worker_and_keeps_its_weights(tmp_path):
     assert torch.isfinite(result.generator(torch.randn(1, 8))).all()
 
 
+def test_a_stop_wins_over_a_spent_time_share_so_a_chain_of_calls_ends_on_it():
+    config = TrainConfig(steps=100, time_budget_s=1e-9, batch_size=4, event_every=100)
+    result = run(config, should_stop=lambda: True)[-1].result
+    assert result.metadata["stopped_by"] == "stop requested" and result.metadata["steps"] == 1
+
+
 def test_a_result_with_a_spectral_norm_discriminator_pickles_and_keeps_its_weights():
     import pickle
 

@@ -49,3 +49,19 @@ def test_shipped_checkpoints_skip_the_cost_check_and_others_keep_it(tiny_checkpo
     assert measured == [] and shipped.generator.cost.peak_activation_bytes > 0  # batch sizing still knows its cost
     cache.get(tiny_checkpoint)  # a folder from anywhere else is measured before it is built
     assert len(measured) == 1
+
+
+def test_the_style_examples_are_the_bundled_pictures_only(tmp_path):
+    from gan.zoo import STYLE_EXAMPLES, example_images, style_examples
+
+    bundled = set(example_images())
+    assert {"content-temple.jpg", "style-mosaic.png"} <= bundled and not {
+        "SOURCES.md",
+        "make_style_examples.py",
+    } & bundled
+    assert all((STYLE_EXAMPLES / name).is_file() for name in bundled)
+    for name in ("content-a.png", "style-b.jpg", "style-notes.txt", "content-c.py", "SOURCES.md"):
+        (tmp_path / name).write_bytes(b"x")
+    assert list(example_images(tmp_path)) == ["content-a.png", "style-b.jpg"]
+    assert style_examples(tmp_path) == [(tmp_path / "content-a.png", (tmp_path / "style-b.jpg",)),
+                                        (tmp_path / "content-a.png", (tmp_path / "style-b.jpg",) * 2)]  # fmt: skip

@@ -23,10 +23,11 @@ from gan.zoo import ModelCache, configured_default_model
 from ui.common import OUTPUT_FOLDERS, Session, Studio, WaitingLines, forget_session
 from ui.finetune import build_finetune_tab
 from ui.generate import build_generate_tab, first_samples
-from ui.gradio_internals import set_page_style
+from ui.gradio_internals import set_launch_defaults, set_page_style
 from ui.hub import build_hub_tab, oauth_configured
 from ui.links import notice_text, wire_permalinks
 from ui.style import build_style_tab
+from ui.training import DEFAULT_CALL_S
 
 TAB_LABELS = dict(zip(TABS, ("Generate", "Fine-tune", "Style transfer", "Hub"), strict=True))
 START_FILES = Path(tempfile.gettempdir()) / "gan-studio-start"  # what pages show before anyone clicks
@@ -53,6 +54,7 @@ def build_app(
     queue_size: int = APP.queue_max_size,
     session_ttl_s: float = APP.run_max_age_s,
     default_model: str | None = None,
+    train_call_s: float | None = DEFAULT_CALL_S,
 ) -> gr.Blocks:
     """The whole UI. `oauth`: show Hugging Face login (default: when running on a Space with OAuth).
     `style_weights`: VGG19 weights for style transfer, a file or a Hub repo id; None reads $GAN_STYLE_WEIGHTS
@@ -60,7 +62,9 @@ def build_app(
     `queue_size`: events that may wait at once. `session_ttl_s`: a visitor's models and runs are
     forgotten this long after their last change (Gradio also ends a session an hour after its tab closes).
     `default_model`: the model shown first, an embedded name or a Hub repo id (pulled now); None reads
-    $GAN_STUDIO_DEFAULT_MODEL, else weights/default_model.txt, else the embedded default."""
+    $GAN_STUDIO_DEFAULT_MODEL, else weights/default_model.txt, else the embedded default.
+    `train_call_s`: a fine-tune runs as a chain of calls of at most this many seconds, each resuming the last
+    (APP.train_max_call_s on ZeroGPU); None trains in one call."""
     cache = cache or ModelCache(max_models=APP.cached_models)
     first_model, start_models, start_notice = start_model(default_model or configured_default_model())
     start = Session(models=start_models)
@@ -81,7 +85,7 @@ def build_app(
             start, time_to_live=session_ttl_s, delete_callback=lambda ended: forget_session(ended, cache)
         )
         linked = gr.State(None)
-        studio = Studio(demo, cache, priority, WaitingLines(demo, APP.line_max_waiting), session, linked)
+        studio = Studio(demo, cache, priority, WaitingLines(demo, APP.line_max_waiting), session, linked, train_call_s)
         gr.Markdown("# GAN studio\nGenerate images with GANs, fine-tune them on your pictures, load and share them "
                     "on the Hugging Face Hub, transfer styles.")  # fmt: skip
         notice = gr.Markdown(notice_text(start_notice, []), visible=bool(start_notice), elem_id="notice")
@@ -97,4 +101,5 @@ def build_app(
         wire_permalinks(studio, notice, tabs, generate.inputs, style.inputs, start_notice)
     demo.queue(default_concurrency_limit=1, max_size=queue_size)
     set_page_style(demo, CSS, gr.themes.Soft())
+    set_launch_defaults(demo, max_file_size=APP.max_upload_bytes)  # Gradio has no cap of its own on an upload
     return demo

@@ -6,6 +6,7 @@ import contextlib
 import functools
 import inspect
 import logging
+import math
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator
@@ -20,9 +21,9 @@ import torch
 from gan.config import APP
 from gan.errors import GanError
 from gan.jobs import short_name
-from gan.serving import ExpiringFolders, InteractivePriority, release_memory
+from gan.serving import ExpiringFolders, InteractivePriority, StopFlag, release_memory
 from gan.zoo import ModelCache, embedded_models, resolve_model
-from ui.gradio_internals import after_preprocess, check_before_preprocess, queued_events
+from ui.gradio_internals import after_preprocess, queued_events
 
 ZERO_GPU = spaces.config.Config.zero_gpu  # on ZeroGPU every GPU call runs in a worker and must be queued
 OUTPUT_FOLDERS = ExpiringFolders(Path(tempfile.gettempdir()) / "gan-studio-outputs", APP.output_max_age_s)
@@ -57,10 +58,22 @@ class Session:
 
 @dataclass
 class RunControl:
-    """A visitor's long job (training, a style render): Stop sets `stop`, the running loop reads it."""
+    """A visitor's long job (training, a style render): Stop sets `stop`, the running loop reads it. A job that may
+    run in another process (a ZeroGPU worker gets a pickled copy of this) is given a `flag` for the run: a file
+    that every process sees."""
 
     running: bool = False
     stop: bool = False
+    cancelled: bool = False  # nothing of the job is kept
+    flag: StopFlag | None = None
+
+    def request_stop(self) -> None:
+        self.stop = True
+        if self.flag is not None:
+            self.flag.request()
+
+    def stop_requested(self) -> bool:
+        return self.stop or (self.flag is not None and self.flag.requested())
 
 
 @dataclass
@@ -73,6 +86,7 @@ class Studio:
     lines: WaitingLines
     session: gr.State  # a Session
     linked: gr.State  # what a permalink asks to run once the page has opened: "generate", "style" or None
+    train_call_s: float | None = None  # a fine-tune runs as a chain of calls of at most this long; None: one call
 
 
 def forget_session(session: Session, cache: ModelCache) -> None:
@@ -154,6 +168,7 @@ def user_errors(handler: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(handler)
         def streaming(*args: Any, **kwargs: Any) -> Iterator[Any]:
             with _as_visitor_messages(where):
+                _refuse_refused(args, kwargs)
                 yield from handler(*args, **kwargs)
 
         return streaming
@@ -161,9 +176,17 @@ def user_errors(handler: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(handler)
     def wrapped(*args: Any, **kwargs: Any) -> Any:
         with _as_visitor_messages(where):
+            _refuse_refused(args, kwargs)
             return handler(*args, **kwargs)
 
     return wrapped
+
+
+def _refuse_refused(args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+    """A refused input (a NaN seed, an undecodable image) ends the request with its message, before any work."""
+    for value in (*args, *kwargs.values()):
+        if isinstance(value, RefusedInput):
+            raise GanError(str(value))
 
 
 def releasing_memory(handler: Callable[..., Iterator[Any]]) -> Callable[..., Iterator[Any]]:
@@ -193,12 +216,17 @@ class WaitingLines:
         self.limits = limits  # read at each check: APP.line_max_waiting
 
     def validator(self, concurrency_id: str, what: str, input_count: int) -> Callable[..., list[Any]]:
-        """A Gradio `validator=` that refuses a new `concurrency_id` job while its line is full."""
+        """A Gradio `validator=` that refuses a new `concurrency_id` job while its line is full, and any refused input
+        (a RefusedInput) with its message."""
 
-        def check(*_values: Any) -> list[Any]:
+        def check(*values: Any) -> list[Any]:
             waiting = queued_events(self.demo, concurrency_id)
-            verdicts = [gr.validate(True, "")] * input_count
-            if waiting >= self.limits[concurrency_id]:
+            verdicts = [gr.validate(False, str(value)) if isinstance(value, RefusedInput) else gr.validate(True, "")
+                        for value in values]  # fmt: skip
+            verdicts += [gr.validate(True, "")] * (input_count - len(verdicts))
+            if not all(verdict["is_valid"] for verdict in verdicts):
+                log.warning("visitor refused: %s", " | ".join(v["message"] for v in verdicts if not v["is_valid"]))
+            elif waiting >= self.limits[concurrency_id]:
                 message = f"the line for {what} is full ({waiting} waiting): please try again in a few minutes"
                 log.warning("visitor refused: %s", message)
                 verdicts[0] = gr.validate(False, message)
@@ -211,25 +239,32 @@ class WaitingLines:
 
 
 def checked_number(component: Any, name: str) -> Any:
-    """A gr.Number or gr.Slider whose out-of-range or (for precision 0) fractional values are refused with a
-    message naming the field, before Gradio's own check, which names no field."""
+    """A gr.Number or gr.Slider whose NaN, infinite, out-of-range or (for precision 0) fractional values are refused
+    with a message naming the field, before Gradio's own check, which names no field (and answers NaN with a bare
+    "Error"). The handler receives a RefusedInput, which `user_errors` raises and a line's validator reports."""
 
-    def check(value: Any) -> Any:
-        if value is None:
-            return value
-        try:
-            number = float(value)
-            whole = number == int(number)
-        except (TypeError, ValueError, OverflowError):
-            raise visitor_error(f"{name} must be a number, got {value!r}", name) from None
-        if component.precision == 0 and not whole:
-            raise visitor_error(f"{name} must be a whole number, got {number:g}", name)
-        low, high = component.minimum, component.maximum
-        if (low is not None and number < low) or (high is not None and number > high):
-            raise visitor_error(f"{name} must be from {_shown(low)} to {_shown(high)}, got {_shown(number)}", name)
-        return value
+    def convert(value: Any, preprocess: Callable[[Any], Any]) -> Any:
+        problem = number_problem(value, name, component.minimum, component.maximum, component.precision == 0)
+        return RefusedInput(problem) if problem else preprocess(value)
 
-    return check_before_preprocess(component, check)
+    return after_preprocess(component, convert)
+
+
+def number_problem(value: Any, name: str, low: float | None, high: float | None, whole: bool) -> str | None:
+    """Why `value` is no answer for the number field `name`, in plain words; None when it is one."""
+    if value is None:
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError, OverflowError):
+        return f"{name} must be a number, got {value!r}"
+    if not math.isfinite(number):
+        return f"{name} must be a finite number, got {value!r}"
+    if whole and number != int(number):
+        return f"{name} must be a whole number, got {number:g}"
+    if (low is not None and number < low) or (high is not None and number > high):
+        return f"{name} must be from {_shown(low)} to {_shown(high)}, got {_shown(number)}"
+    return None
 
 
 def _shown(number: float | None) -> str:
@@ -239,9 +274,14 @@ def _shown(number: float | None) -> str:
     return str(int(number)) if float(number).is_integer() else f"{number:g}"
 
 
-class UnreadableUpload(str):
-    """What an input image that cannot be decoded becomes: its message, for the handler to raise.
-    (Raising in preprocess itself would also fire in the queue's validator, where Gradio answers a bare 400.)"""
+class RefusedInput(str):
+    """What a refused input value becomes: its message, for the handler to raise (`user_errors` does) and for a
+    line's validator to report. (Raising in preprocess itself would also fire in the queue's validator, where Gradio
+    answers a bare 400.)"""
+
+
+class UnreadableUpload(RefusedInput):
+    """What an input image that cannot be decoded becomes."""
 
 
 def readable_image(image: gr.Image) -> gr.Image:

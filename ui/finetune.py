@@ -4,124 +4,31 @@ models."""
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import gradio as gr
-import spaces
 import torch
 
 from gan.config import APP
 from gan.data import ARCHIVE_SUFFIXES, IMAGE_SUFFIXES
 from gan.errors import GanError
-from gan.images import to_pil, upscale
-from gan.jobs import TrainingStart, describe_start, fine_tune_refusal, load_training_data, plan_training, save_trained
+from gan.jobs import TrainingStart, describe_start, fine_tune_refusal, plan_training, save_trained
 from gan.losses import LOSSES
 from gan.models import get_architecture
 from gan.quality import report_markdown
-from gan.serving import iterate_in_background
-from gan.train import FEW_SHOT_MAX_IMAGES, TrainConfig, TrainEvent, auto_learning_rates, train
-from ui.common import (
-    ZERO_GPU,
-    RunControl,
-    Session,
-    Studio,
-    checked_number,
-    fresh_run_dir,
-    releasing_memory,
-    slider,
-    user_errors,  # fmt: skip
-)
+from gan.serving import StopFlag
+from gan.train import FEW_SHOT_MAX_IMAGES, TrainConfig, TrainEvent, auto_learning_rates
+from ui.common import RunControl, Session, Studio, checked_number, fresh_run_dir, releasing_memory, slider, user_errors
+from ui.training import health_markdown, preview_image, read_uploads, stream_events, training_events
 
 FROM_SCRATCH = {  # "Start from" choices that build a new pair instead of loading one: label -> architecture
     "DCGAN from scratch": "dcgan",
     "FastGAN from scratch (few-shot, 64 px and up)": "fastgan",
 }
 COLOURS = {"colour": 3, "greyscale": 1}
-
-
-def training_gpu_seconds(data: torch.Tensor, start: TrainingStart, config: TrainConfig, *args: Any) -> int:
-    """ZeroGPU duration: the time budget plus room for start-up and saving."""
-    return int(config.time_budget_s) + 60
-
-
-@spaces.GPU(duration=training_gpu_seconds)
-def run_training(
-    data: torch.Tensor,
-    start: TrainingStart,
-    config: TrainConfig,
-    control: RunControl,
-    between_steps: Callable[[], object] | None = None,
-) -> Iterator[TrainEvent]:
-    # On ZeroGPU this runs in a forked worker: `control` is a copy there, so Stop acts through Cancel.
-    def should_stop() -> bool:
-        if between_steps is not None:
-            between_steps()  # e.g. wait while a visitor's generate request runs
-        return control.stop
-
-    yield from train(data, start.model_config, config, None, should_stop, start.architecture, start.init, start.resume)
-
-
-def health_markdown(event: TrainEvent) -> str:
-    """The run's health in plain words, with the numbers folded below."""
-    h = event.health
-    words = []
-    if h.nan_recoveries:
-        words.append(f"a step blew up {h.nan_recoveries} time(s): went back and halved the learning rates")
-    if h.d_winning:
-        words.append("the discriminator is winning: easing off")
-    if h.collapse_risk:
-        words.append("samples are getting less varied")
-    line = "; ".join(words) or "training looks healthy"
-    numbers = (f"step {event.step}, {event.elapsed_s:.0f} s · r_t {h.r_t:+.2f} · augmentation {h.augment_strength:.2f}"
-               f" · preview diversity {h.diversity:.3f} · D steps skipped {h.d_steps_skipped}")  # fmt: skip
-    return f"**{line[0].upper()}{line[1:]}**\n\n<details><summary>Numbers</summary>\n\n{numbers}\n\n</details>"
-
-
-def preview_image(preview: torch.Tensor) -> Any:
-    """A (C, H, W) preview grid, upscaled with nearest neighbour so its 32 px samples can be judged."""
-    return upscale(to_pil(preview[None])[0], 2 * APP.preview_min_side)
-
-
-@dataclass
-class LivePlots:
-    """The last APP.plot_max_rows points of the loss and D-output curves."""
-
-    losses: list[dict[str, Any]] = field(default_factory=list)
-    outputs: list[dict[str, Any]] = field(default_factory=list)
-
-    def add(self, event: TrainEvent) -> None:
-        self.losses += [{"step": event.step, "value": v, "series": f"loss {k}"} for k, v in event.losses.items()]
-        self.outputs += [{"step": event.step, "value": event.d_real, "series": "D(real)"},
-                         {"step": event.step, "value": event.d_fake, "series": "D(fake)"}]  # fmt: skip
-
-    def frames(self) -> tuple[Any, Any]:
-        import pandas as pd
-
-        return pd.DataFrame(self.losses[-APP.plot_max_rows :]), pd.DataFrame(self.outputs[-APP.plot_max_rows :])
-
-
-def stream_events(
-    events: Iterator[TrainEvent], budget_s: float, progress: gr.Progress
-) -> Iterator[tuple[Any, ...] | TrainEvent]:
-    """Widget updates from a running loop, about once a second (each costs CPU to send) and at every preview;
-    the final event last, as it is."""
-    plots, pending, last_update = LivePlots(), [], 0.0
-    for event in events:
-        plots.add(event)
-        if event.result is not None:
-            yield event
-            return
-        pending += event.notes
-        if event.preview is None and not pending and event.elapsed_s - last_update < APP.train_update_every_s:
-            continue
-        last_update = event.elapsed_s
-        progress(min(event.elapsed_s / budget_s, 1.0), desc=f"step {event.step}")
-        image = preview_image(event.preview) if event.preview is not None else gr.skip()
-        notes, pending = "  \n".join(pending), []
-        yield (image, health_markdown(event), notes or gr.skip(), *plots.frames()) + (gr.skip(),) * 3
 
 
 def upload_summary(files: list[str] | None) -> tuple[dict[str, Any], str]:
@@ -166,11 +73,13 @@ def build_finetune_tab(studio: Studio, generate_model: gr.Dropdown) -> gr.Dropdo
                 steps = checked_number(gr.Number(APP.train_steps, precision=0, minimum=1, label="Step budget for "
                                                  "this run"), "step budget")  # fmt: skip
                 batch_size = slider(APP.train_batch_range, APP.train_batch, "Batch size", "batch size", integer=True)
-                lr_g = gr.Number(defaults.lr_g, minimum=0, label=f"Generator learning rate (0 = auto: {rates[0]:g}, "
-                                 f"or {few_shot_rates[0]:g} on up to {FEW_SHOT_MAX_IMAGES:,} images without "
-                                 "jitter)")  # fmt: skip
-                lr_d = gr.Number(defaults.lr_d, minimum=0, label="Discriminator learning rate (0 = auto: twice "
-                                 "the generator's)")  # fmt: skip
+                lr_g = checked_number(gr.Number(defaults.lr_g, minimum=0, label=f"Generator learning rate (0 = auto: "
+                                                f"{rates[0]:g}, or {few_shot_rates[0]:g} on up to "
+                                                f"{FEW_SHOT_MAX_IMAGES:,} images without jitter)"),
+                                      "generator learning rate")  # fmt: skip
+                lr_d = checked_number(gr.Number(defaults.lr_d, minimum=0, label="Discriminator learning rate (0 = "
+                                                "auto: twice the generator's)"),
+                                      "discriminator learning rate")  # fmt: skip
                 loss = gr.Radio(list(LOSSES), value=defaults.loss, label="Loss")
                 augment = gr.Textbox(defaults.augment, label="DiffAugment: auto, none (empty), or "
                                      "color,translation,cutout")  # fmt: skip
@@ -219,27 +128,44 @@ def build_finetune_tab(studio: Studio, generate_model: gr.Dropdown) -> gr.Dropdo
                              batch_size=batch_size, lr_g=float(lr_g), lr_d=float(lr_d), loss=loss,
                              augment=(augment or "").strip(), jitter=float(jitter), seed=seed,
                              preview_every_s=APP.train_preview_every_s)  # fmt: skip
-        # channels chosen as the CLI chooses them (gan.jobs.load_training_data): here the start fixes them
-        data, lines = load_training_data(files, begin.model_config.resolution, begin.model_config.channels)
-        note = [describe_start(start, begin.model_config)] if begin.init is not None else []
-        said = "\n".join(lines).replace("\n", "  \n")
-        intro = "  \n".join([*note, f"Training {begin.architecture} at {begin.model_config.resolution} px on {said}"])
-        yield gr.skip(), "starting...", intro, gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
-        control.stop, control.running = False, True
+        run_dir = fresh_run_dir()  # the run's Stop flag now, its saved model at the end
+        control.stop, control.cancelled, control.running = False, False, True
+        control.flag = StopFlag(run_dir / "stop")
         try:
-            event = yield from _train_in_background(data, begin, config, control, studio, progress)
+            read = yield from read_uploads(files, begin, config.time_budget_s, control, status_only, progress)
+            config = replace(config, time_budget_s=config.time_budget_s - read.seconds)  # reading counted in it
+            note = [describe_start(start, begin.model_config)] if begin.init is not None else []
+            said = "\n".join(read.lines).replace("\n", "  \n")
+            shape = f"{begin.architecture} at {begin.model_config.resolution} px"
+            intro = "  \n".join([*note, f"Training {shape} on {said}"])
+            intro += f"  \nRead in {read.seconds:.1f} s, out of the time budget."
+            yield gr.skip(), "starting...", intro, gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
+            events = training_events(read.data, begin, config, control, studio.priority, studio.train_call_s)
+            with contextlib.closing(events):  # leaving early (an error, a closed tab) stops the loop now
+                event = yield from live_updates(events, config.time_budget_s, progress)
         finally:
             control.running = False
+            control.flag.clear()
+        if control.cancelled:
+            return
         progress(1.0, desc="measuring quality")
-        yield finish(event, data, lines[0].splitlines()[0], session)
+        yield finish(event, read.data, read.report.summary().splitlines()[0], run_dir, session)
 
-    def finish(event: TrainEvent, data: torch.Tensor, data_label: str, session: Session) -> tuple[Any, ...]:
+    def live_updates(events: Iterator[TrainEvent], budget_s: float, progress: Any) -> Iterator[Any]:
+        """The run's widget updates; returns its final event."""
+        for update in stream_events(events, budget_s, progress):
+            if isinstance(update, TrainEvent):
+                return update
+            yield (*update, gr.skip(), gr.skip(), gr.skip())
+        raise GanError("training ended without a result")
+
+    def finish(event: TrainEvent, data: torch.Tensor, data_label: str, run_dir: Path, session: Session) -> tuple:
         """Save the run as this visitor's newest model: its record, quality table and zip."""
         from gan.runs import zip_run
 
         assert event.result is not None and event.preview is not None
         name = f"my-{event.result.architecture}-{len(session.models) + 1}"
-        folder = fresh_run_dir() / name
+        folder = run_dir / name
         quality = save_trained(folder, event.result, event.preview, data, "GAN studio Fine-tune tab", data_label)
         session.add(name, folder)
         session.last_run = str(folder)
@@ -265,11 +191,14 @@ def build_finetune_tab(studio: Studio, generate_model: gr.Dropdown) -> gr.Dropdo
         """Stop the running fine-tune after its current step; it is saved as a model as usual."""
         if not control.running:
             return "There is no training run to stop."
-        control.stop = True
+        control.request_stop()  # reaches the run also where it trains in another process (ZeroGPU)
         return "Stopping after this step; the weights so far will be kept..."
 
     def on_cancel(control: RunControl) -> str:
         """Cancel the running fine-tune: nothing of it is kept."""
+        if control.running:
+            control.cancelled = True  # the run ends unsaved, however soon Gradio closes its handler
+            control.request_stop()  # and a ZeroGPU worker ends its call rather than train on for nobody
         return "Cancelled: the run was stopped and nothing was saved." if control.running else (
             "There is no training run to cancel.")  # fmt: skip
 
@@ -291,22 +220,9 @@ def build_finetune_tab(studio: Studio, generate_model: gr.Dropdown) -> gr.Dropdo
     return start
 
 
-def _train_in_background(data, begin, config, control, studio, progress) -> Iterator[Any]:
-    """Stream one run's updates; returns its final event. Off ZeroGPU training shares this machine with everyone's
-    requests: it runs in a low-priority thread and pauses between steps while a generate request runs (on ZeroGPU
-    it has a worker process of its own)."""
-    if ZERO_GPU:
-        events = run_training(data, begin, config, control)
-    else:
-        events = iterate_in_background(
-            lambda: run_training(data, begin, config, control, studio.priority.yield_to_interactive), name="fine-tune"
-        )
-    with contextlib.closing(events):  # leaving early (an error, a closed tab) stops the loop's thread now
-        for update in stream_events(events, config.time_budget_s or float("inf"), progress):
-            if isinstance(update, TrainEvent):
-                return update
-            yield update
-    raise GanError("training ended without a result")
+def status_only(text: str) -> tuple[Any, ...]:
+    """The Fine-tune outputs with only the status line changed."""
+    return gr.skip(), gr.skip(), text, gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
 
 
 def scratch_note(start: str) -> str:

@@ -6,6 +6,7 @@ loudly (not with a quietly wrong answer) when a Gradio upgrade moves one of them
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -16,22 +17,6 @@ def queued_events(demo: gr.Blocks, concurrency_id: str) -> int:
     """Events waiting (not yet running) on one concurrency line of `demo`'s queue."""
     line = demo._queue.event_queue_per_concurrency_id.get(concurrency_id)
     return len(line.queue) if line is not None else 0
-
-
-def check_before_preprocess(component: Any, check: Callable[[Any], Any]) -> Any:
-    """Run `check(payload)` on what the browser or a client sent before `component` preprocesses it; what
-    `check` returns is preprocessed instead (it may raise gr.Error, as Gradio's own range checks do).
-
-    Wraps the instance's preprocess rather than subclassing the component: Gradio writes a .pyi file beside
-    any module that defines a component subclass.
-    """
-    preprocess = component.preprocess
-
-    def checked(payload: Any) -> Any:
-        return preprocess(check(payload))
-
-    component.preprocess = checked
-    return component
 
 
 def after_preprocess(component: Any, convert: Callable[[Any, Callable[[Any], Any]], Any]) -> Any:
@@ -64,3 +49,14 @@ def set_page_style(demo: gr.Blocks, css: str, theme: Any) -> None:
     without each caller passing them to launch() (where Gradio 6 moved them from gr.Blocks)."""
     demo._deprecated_css = css
     demo._deprecated_theme = theme
+
+
+def set_launch_defaults(demo: gr.Blocks, **defaults: Any) -> None:
+    """Make `defaults` (e.g. max_file_size) launch()'s defaults whoever launches `demo`; a caller's own value wins."""
+    launch = demo.launch
+
+    @functools.wraps(launch)
+    def launch_with_defaults(*args: Any, **kwargs: Any) -> Any:
+        return launch(*args, **{**defaults, **kwargs})
+
+    demo.launch = launch_with_defaults  # type: ignore[method-assign]

@@ -15,7 +15,7 @@ from gan.errors import GanError
 from gan.hub import endpoint as hub_endpoint
 from gan.hub import pull
 from gan.share import Permalink, parse_permalink, permalink_url, samples_permalink, style_permalink
-from gan.zoo import STYLE_EXAMPLES, embedded_models
+from gan.zoo import STYLE_EXAMPLES, embedded_models, example_images
 from ui.common import Session, Studio, fresh_output_dir, visitor_token
 from ui.gradio_internals import root_url, share_server
 
@@ -127,7 +127,8 @@ def linked_style_values(link: Permalink, keys: list[str], notices: list[str]) ->
     if bool(link.content) != bool(link.styles):
         notices.append("ignored `content` and `styles`: a style link names both its content and its style images")
     wanted = [link.content, *link.styles] if found else []
-    missing = [name for name in wanted if not (STYLE_EXAMPLES / str(name)).is_file()]
+    images = example_images()
+    missing = [name for name in wanted if name not in images]  # only pictures: never the folder's other files
     if missing:
         notices.append(f"ignored {', '.join(f'`{name}`' for name in missing)}: not one of the bundled example images")
         found = False
@@ -135,7 +136,7 @@ def linked_style_values(link: Permalink, keys: list[str], notices: list[str]) ->
 
     def example(name: str) -> str:
         assert copies is not None
-        return str(shutil.copy2(STYLE_EXAMPLES / name, copies / name))
+        return str(shutil.copy2(images[name], copies / name))
 
     updates: list[Any] = []
     for key in keys:
