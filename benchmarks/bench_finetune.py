@@ -52,6 +52,8 @@ def train_ours(train32: torch.Tensor, seconds: float, seed: int, steps: int = 10
     config = TrainConfig(steps=steps, time_budget_s=seconds, batch_size=min(64, len(train32)), seed=seed,
                          event_every=10**9, preview_every_s=10**9)  # fmt: skip
     result = list(train(train32, DCGANConfig(), config, "cpu"))[-1].result
+    if result.metadata["collapse_restarts"]:
+        print(f"seed {seed}: started again {result.metadata['collapse_restarts']} time(s) after a collapse")
     return result.generator, result.metadata["steps"]
 
 

@@ -267,6 +267,7 @@ class TrainConfig:
     ema_rampup: float = 0.05  # the half-life grows with training: at most rampup * images seen so far
     freeze_d_layers: int = -1  # FreezeD: lowest D conv layers frozen when fine-tuning; -1 = auto, 0 = none
     max_nan_recoveries: int = 3
+    collapse_restarts: int = 2  # from scratch: times to start again from new weights if G collapses early
     snapshot_every: int = 50  # steps between in-memory snapshots for NaN recovery
     collapse_ratio: float = 0.5  # alarm when preview diversity falls below this share of its best
     preview_every_s: float = 5.0
@@ -283,7 +284,8 @@ class TrainConfig:
             "time_budget_s": (0, 1e9), "batch_size": (1, 1024), "beta1": (0, 0.999), "beta2": (0, 0.9999),
             "ada_target": (-10, 10), "ada_speed_images": (1, 1e12), "d_skip_threshold": (-10, 10),
             "r1_interval": (1, 1e12), "ema_half_life_images": (0, 1e12), "ema_rampup": (0, 1),
-            "freeze_d_layers": (-1, 64), "max_nan_recoveries": (0, 100), "snapshot_every": (1, 1e12),
+            "freeze_d_layers": (-1, 64), "max_nan_recoveries": (0, 100), "collapse_restarts": (0, 100),
+            "snapshot_every": (1, 1e12),
             "collapse_ratio": (0, 1), "preview_every_s": (0, 1e12), "preview_count": (1, 64),
             "event_every": (1, 1e12), "read_every": (0, 1e6),
         })  # fmt: skip

@@ -49,6 +49,13 @@ from gan.sampling import latents_for_seeds
 RUN_STATE_NAME = "run_state.pt"
 RUN_STATE_NETWORKS = 8  # G, D, EMA G and both optimisers' two moments: the file's size bound, in networks
 RESUMED_NOTE = "resumed at step {step}"
+# A run from scratch whose fakes stay all alike for COLLAPSE_STEPS steps in a row (their spread over the batch
+# under COLLAPSED_SPREAD of the real batch's) has collapsed: its D separates real from fake perfectly and G
+# no longer learns, which at a few hundred steps no schedule undoes. It starts again from new weights.
+COLLAPSED_SPREAD = 0.25
+COLLAPSE_STEPS = 25
+COLLAPSE_R_T = 0.99  # ... while D calls (nearly) every real image real
+RESTART_SEED_STRIDE = 7919  # a restart's weights come from seed + stride * restarts
 
 
 # TrainConfig lives in gan.config (the one home of defaults, readable without torch); imported above.
@@ -101,6 +108,8 @@ class Health:
     diversity: float = 0.0  # mean pairwise distance of the fixed-noise previews
     collapse_risk: bool = False
     nan_recoveries: int = 0
+    spread: float = 0.0  # the training fakes' spread over the batch, as a share of the real images' (0: all alike)
+    restarts: int = 0  # times the run started again from new weights after its generator collapsed
 
     def badges(self) -> list[str]:
         badges = []
@@ -112,6 +121,8 @@ class Health:
             badges.append("collapse risk: samples are losing diversity")
         if self.nan_recoveries:
             badges.append(f"recovered from {self.nan_recoveries} NaN step(s): learning rates halved")
+        if self.restarts:
+            badges.append(f"started again {self.restarts} time(s) after the generator collapsed")
         return badges or ["healthy"]
 
 
@@ -355,6 +366,7 @@ class _StepTensors:
 
     sign_real: torch.Tensor  # mean sign(D(real)): this step's term of r_t
     d_real: torch.Tensor  # mean D logit on real images
+    spread: torch.Tensor  # the fakes' per-pixel spread over the batch, as a share of the real batch's
     d_fake: torch.Tensor | None = None  # mean D logit on fakes; None when the D update was skipped
     loss_d: torch.Tensor | None = None  # None when the D update was skipped
     loss_g: torch.Tensor | None = None  # set by the G step
@@ -369,6 +381,8 @@ class _Readings:
     d_fake: float = float("nan")
     signs: deque[float] = field(default_factory=lambda: deque(maxlen=8))  # sign(D(real)) of recent steps, for r_t
     finite: bool = True
+    spread: float = float("nan")  # the last read step's _StepTensors.spread
+    alike_steps: int = 0  # consecutive steps whose fakes were all alike (spread under COLLAPSED_SPREAD)
 
 
 def train(
@@ -445,6 +459,26 @@ def train(
     snapshot, snapshot_step = copy.deepcopy(nets.state()), start_step  # the last state known to be finite
     stop_reason = "step budget"
 
+    restart_step = 0  # the EMA's ramp-up counts images from here: the start, or the last restart
+
+    def restart(step: int) -> None:
+        """Collapse guard (from scratch only): new weights from another seed, the step count going on."""
+        nonlocal nets, snapshot, snapshot_step, best_diversity, restart_step
+        health.restarts += 1
+        torch.manual_seed(config.seed + RESTART_SEED_STRIDE * health.restarts + 1000 * sync.rank)
+        nets, _, _ = _build_nets(architecture, model_config, config, device, None, len(data), jitter_strength)
+        for module in (nets.generator, nets.discriminator, nets.generator_ema):
+            sync.broadcast(module)
+        readings.signs.clear()
+        readings.alike_steps = 0
+        health.augment_strength = config.augment_strength if policy else 0.0
+        health.d_winning = health.d_skipping = False
+        best_diversity, restart_step = 0.0, step
+        snapshot, snapshot_step = copy.deepcopy(nets.state()), step
+        notes.append(f"step {step}: the generator collapsed (its samples all alike, every one told from the real "
+                     f"images), so training started again from new weights ({health.restarts} of "
+                     f"{config.collapse_restarts})")  # fmt: skip
+
     def recover(step: int) -> bool:
         """NaN guard: restore the last finite state and halve the learning rates; False = give up."""
         nonlocal stop_reason
@@ -481,13 +515,19 @@ def train(
             _read(pending, readings, sync)
             pending = []
             health.r_t = sum(readings.signs) / len(readings.signs)
+            health.spread = readings.spread
             if not readings.finite:
                 if not recover(step):
                     break
                 continue
+            collapsed = readings.alike_steps >= COLLAPSE_STEPS and health.r_t >= COLLAPSE_R_T
+            if collapsed and init is None and health.restarts < config.collapse_restarts:
+                restart(step)
+                continue
 
         # --- bookkeeping: EMA of G; ADA-style augmentation strength from r_t; a snapshot of a finite state ---
-        update_ema(nets.generator_ema, nets.generator, ema_beta(step * config.batch_size, config.batch_size, config))
+        images_seen = (step - restart_step) * config.batch_size
+        update_ema(nets.generator_ema, nets.generator, ema_beta(images_seen, config.batch_size, config))
         if policy and config.adaptive_augment:
             direction = 1.0 if health.r_t > config.ada_target else -1.0
             health.augment_strength = min(
@@ -562,6 +602,7 @@ def train(
         **_origin(init),
         "d_steps_skipped": health.d_steps_skipped,
         "nan_recoveries": health.nan_recoveries,
+        "collapse_restarts": health.restarts,
         "train_config": asdict(config),
     }
     result = TrainResult(
@@ -684,11 +725,13 @@ def _d_step(
     real = data[torch.randint(0, data.shape[0], (config.batch_size,), device=device)]
     z = torch.randn(config.batch_size, latent_dim, device=device)
     fake = nets.generator(z)  # (B, C, R, R), with its graph
+    with torch.no_grad():
+        spread = fake.float().std(0).mean() / real.float().std(0).mean().clamp_min(1e-6)
     real_aug = augment(jitter(real, jitter_strength))
     if skip:
         with torch.no_grad():
             real_logits = nets.discriminator(real_aug)
-        return fake, _StepTensors(torch.sign(real_logits).mean(), real_logits.mean())
+        return fake, _StepTensors(torch.sign(real_logits).mean(), real_logits.mean(), spread)
     if hasattr(nets.discriminator, "reconstruct"):  # FastGAN's D also decodes real images
         real_logits, reconstruction = nets.discriminator.reconstruct(real_aug)
     else:
@@ -704,8 +747,8 @@ def _d_step(
     sync.average_gradients(nets.discriminator)
     nets.opt_d.step()
     real_logits = real_logits.detach()
-    return fake, _StepTensors(torch.sign(real_logits).mean(), real_logits.mean(), fake_logits.detach().mean(),
-                              loss_d.detach())  # fmt: skip
+    return fake, _StepTensors(torch.sign(real_logits).mean(), real_logits.mean(), spread,
+                              fake_logits.detach().mean(), loss_d.detach())  # fmt: skip
 
 
 def _g_step(
@@ -729,9 +772,12 @@ def _read(pending: list[_StepTensors], readings: _Readings, sync: RankSync) -> N
     any rank stays a NaN). `readings.finite` turns False if any step's loss was NaN or infinite."""
     zero = torch.zeros_like(pending[0].d_real)
     rows = torch.stack([torch.stack([s.sign_real, s.d_real, zero if s.d_fake is None else s.d_fake,
-                                     zero if s.loss_d is None else s.loss_d, s.loss_g]) for s in pending])  # fmt: skip
+                                     zero if s.loss_d is None else s.loss_d, s.loss_g, s.spread])
+                        for s in pending])  # fmt: skip
     for s, values in zip(pending, sync.mean_(rows.double()).tolist(), strict=True):
-        sign_real, d_real, d_fake, loss_d, loss_g = values
+        sign_real, d_real, d_fake, loss_d, loss_g, spread = values
+        readings.spread = spread
+        readings.alike_steps = readings.alike_steps + 1 if spread < COLLAPSED_SPREAD else 0
         skipped = s.loss_d is None
         readings.finite = readings.finite and math.isfinite(loss_g) and (skipped or math.isfinite(loss_d))
         readings.signs.append(sign_real)

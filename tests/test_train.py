@@ -3,6 +3,7 @@ import math
 import pytest
 import torch
 
+import gan.train as train_module
 from gan.checkpoint import load_checkpoint, save_checkpoint
 from gan.config import DCGANConfig, FastGANConfig
 from gan.errors import CheckpointError, InvalidInputError
@@ -94,6 +95,43 @@ def test_nan_losses_restore_the_last_good_state_then_give_up():
     assert result.metadata["nan_recoveries"] == 3
     assert all(torch.isfinite(p).all() for p in result.generator.parameters())
     assert any("halved the learning rates" in note for e in events for note in e.notes)
+
+
+def _alike_generators(monkeypatch, builds: int) -> list[int]:
+    """The first `builds` generators train() builds ignore their noise, so every fake of a batch is the same."""
+    real_build, built = train_module._build_nets, []
+
+    def build(*args, **kwargs):
+        nets, frozen, notes = real_build(*args, **kwargs)
+        built.append(1)
+        if len(built) <= builds:
+            forward = nets.generator.forward
+            nets.generator.forward = lambda z: forward(z * 0)
+        return nets, frozen, notes
+
+    monkeypatch.setattr(train_module, "_build_nets", build)
+    monkeypatch.setattr(train_module, "COLLAPSE_R_T", -1.0)  # whatever D thinks: the spread alone decides here
+    return built
+
+
+def test_a_collapsed_run_from_scratch_starts_again_from_new_weights(monkeypatch):
+    built = _alike_generators(monkeypatch, builds=1)
+    events = run(TrainConfig(steps=40, batch_size=4, event_every=1, preview_every_s=1e9))
+    result = events[-1].result
+    restart = train_module.COLLAPSE_STEPS  # the first step after that many alike steps in a row
+    assert len(built) == 2 and result.metadata["collapse_restarts"] == 1 and result.metadata["steps"] == 40
+    assert any(f"step {restart}: the generator collapsed" in note for e in events for note in e.notes)
+    assert events[0].health.spread < 1e-6 < events[-2].health.spread  # new weights: fakes differ again
+    assert "started again 1 time(s) after the generator collapsed" in events[-1].health.badges()
+
+
+def test_restarts_are_bounded_and_can_be_turned_off(monkeypatch):
+    built = _alike_generators(monkeypatch, builds=100)
+    bounded = run(TrainConfig(steps=90, batch_size=4, collapse_restarts=2, preview_every_s=1e9))[-1].result
+    assert bounded.metadata["collapse_restarts"] == 2 and len(built) == 3 and bounded.metadata["steps"] == 90
+    built.clear()
+    off = run(TrainConfig(steps=40, batch_size=4, collapse_restarts=0, preview_every_s=1e9))[-1].result
+    assert off.metadata["collapse_restarts"] == 0 and len(built) == 1
 
 
 def test_discriminator_steps_are_skipped_while_it_memorises_but_never_twice_in_a_row():
