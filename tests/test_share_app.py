@@ -108,11 +108,15 @@ def test_share_unavailable_says_why(monkeypatch):
     assert "runs on a Hugging Face Space, which is public already" in (share_unavailable() or "")
 
 
-@pytest.mark.parametrize("entry", [["app.py"], ["-m", "gan", "app"]], ids=["app.py", "python -m gan app"])
-def test_share_without_network_starts_locally_and_says_why(entry):
+NO_NETWORK = ("HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY", "https_proxy", "http_proxy", "all_proxy")
+
+
+def test_share_without_network_starts_locally_and_says_why():
+    """`python app.py --share` in a fresh process; `python -m gan app` is the next test."""
+    entry = ["app.py"]
     port, dead = free_port(), f"http://127.0.0.1:{free_port()}"
     env = {**os.environ, "PYTHONUNBUFFERED": "1", "NO_PROXY": "127.0.0.1,localhost", "no_proxy": "127.0.0.1,localhost"}
-    for name in ("HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY", "https_proxy", "http_proxy", "all_proxy"):
+    for name in NO_NETWORK:
         env[name] = dead  # no network: every request outside this machine fails at once, whatever this machine has
     env.pop("SPACE_ID", None)
     command = [sys.executable, *entry, "--share", "--port", str(port)]
@@ -135,6 +139,32 @@ def test_share_without_network_starts_locally_and_says_why(entry):
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+def test_python_m_gan_app_share_without_network_starts_locally_and_says_why(monkeypatch, capsys):
+    """The CLI's `app` command, run in this process: starting app.py in a fresh process is the test above, and
+    `python -m gan` in a fresh process is test_cli's test_module_entry_point_runs_in_a_fresh_process."""
+    from gan.cli import main
+
+    port, dead = free_port(), f"http://127.0.0.1:{free_port()}"
+    for name in NO_NETWORK:
+        monkeypatch.setenv(name, dead)  # no network: every request outside this machine fails at once
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
+    monkeypatch.delenv("SPACE_ID", raising=False)
+    served: list[gr.Blocks] = []
+    monkeypatch.setattr(gr.Blocks, "block_thread", lambda demo: served.append(demo))  # return instead of serving on
+    try:
+        assert main(["app", "--share", "--port", str(port)]) == 0
+        text = capsys.readouterr().out
+        assert "* No public link: Gradio's share server api.gradio.app cannot be reached (ConnectError" in text
+        assert "GAN studio runs on this machine only" in text and "public URL" not in text
+        assert len(served) == 1 and served[0].local_url.rstrip("/") == f"http://127.0.0.1:{port}"
+        page = httpx.get(f"http://127.0.0.1:{port}/", trust_env=False, timeout=30)
+        assert page.status_code == 200 and "GAN studio" in page.text
+    finally:
+        for demo in served:
+            demo.close()
 
 
 def test_a_results_link_comes_from_the_images_own_metadata(client, app_url):

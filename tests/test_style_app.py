@@ -74,8 +74,8 @@ def test_bad_input_is_a_clear_error(client, overrides, message):
 
 def test_progress_counts_every_planned_pass_and_its_total_never_changes(client):
     """A coarse pass that settles early counts as done: the total stays the planned one (200 + 3 here)."""
-    args = stylize_args(size=128, steps=3, levels=2)
-    args[11] = 200  # steps per coarse pass: more than a 64 px pass needs to settle
+    args = stylize_args(size=96, steps=3, levels=2)
+    args[11] = 200  # steps per coarse pass: more than a 48 px pass needs to settle (it does in about 50)
     job = client.submit(*args, api_name="/stylize")
     job.result(timeout=120)
     # (a client that lags behind may find a preview already replaced and removed: that output is an error)
