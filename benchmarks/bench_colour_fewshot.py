@@ -20,7 +20,6 @@ import os
 import platform
 import statistics
 import sys
-import time
 from pathlib import Path
 
 import torch
@@ -30,7 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from lesson_baselines import LATENT  # noqa: E402
+from lesson_baselines import LATENT, train_lesson_gan  # noqa: E402
 
 from gan.config import DCGANConfig  # noqa: E402
 from gan.datasets.emoji import CATEGORIES, load_emoji  # noqa: E402
@@ -41,59 +40,11 @@ from gan.train import TrainConfig, train  # noqa: E402
 KEYS = ("fd", "precision", "recall", "coverage")
 
 
-class ColourLessonGenerator(nn.Module):
-    """The lesson's DCGAN generator with 3 output channels and an 8x8 start, so it ends at 32 px."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.project = nn.Sequential(nn.Linear(LATENT, 8 * 8 * 256, bias=False), nn.BatchNorm1d(8 * 8 * 256), nn.ReLU())
-        self.net = nn.Sequential(
-            nn.ConvTranspose2d(256, 128, 4, 2, 1, bias=False), nn.BatchNorm2d(128), nn.ReLU(),
-            nn.ConvTranspose2d(128, 3, 4, 2, 1), nn.Tanh(),
-        )  # fmt: skip
-
-    def forward(self, z: torch.Tensor) -> torch.Tensor:
-        return self.net(self.project(z).view(-1, 256, 8, 8))
-
-
-class ColourLessonDiscriminator(nn.Module):
-    def __init__(self) -> None:
-        super().__init__()
-        self.net = nn.Sequential(
-            nn.Conv2d(3, 64, 4, 2, 1), nn.LeakyReLU(0.2),
-            nn.Conv2d(64, 128, 4, 2, 1, bias=False), nn.BatchNorm2d(128), nn.LeakyReLU(0.2),
-            nn.Flatten(), nn.Linear(128 * 8 * 8, 1), nn.Sigmoid(),
-        )  # fmt: skip
-
-    def forward(self, images: torch.Tensor) -> torch.Tensor:
-        return self.net(images)
-
-
 def train_lesson(data: torch.Tensor, seconds: float, seed: int, count: int) -> tuple[torch.Tensor, int]:
-    """The lesson's loop (BCE, Adam 2e-4 (0.5, 0.999), one D then one G step) on (N, 3, 32, 32) data."""
-    torch.manual_seed(seed)
-    generator, discriminator = ColourLessonGenerator(), ColourLessonDiscriminator()
-    batch = min(64, len(data))
-    loss = nn.BCELoss()
-    opt_g = torch.optim.Adam(generator.parameters(), lr=2e-4, betas=(0.5, 0.999))
-    opt_d = torch.optim.Adam(discriminator.parameters(), lr=2e-4, betas=(0.5, 0.999))
-    ones, zeros = torch.ones(batch, 1), torch.zeros(batch, 1)
-    started, steps = time.monotonic(), 0
-    while time.monotonic() - started < seconds:
-        real = data[torch.randperm(len(data))[:batch]]
-        fake = generator(torch.randn(batch, LATENT))
-        d_loss = loss(discriminator(real), ones) + loss(discriminator(fake.detach()), zeros)
-        opt_d.zero_grad()
-        d_loss.backward()
-        opt_d.step()
-        g_loss = loss(discriminator(fake), ones)
-        opt_g.zero_grad()
-        g_loss.backward()
-        opt_g.step()
-        steps += 1
+    """The lesson's DCGAN and loop (lesson_baselines.py) on (N, 3, 32, 32) data; `count` samples in [-1, 1]."""
+    generator, steps = train_lesson_gan("dcgan", data, seconds, seed=seed)
     with torch.no_grad():
-        samples = generator.eval()(torch.randn(count, LATENT, generator=torch.Generator().manual_seed(0)))
-    return samples, steps
+        return generator(torch.randn(count, LATENT, generator=torch.Generator().manual_seed(0))), steps
 
 
 def train_ours(data: torch.Tensor, seconds: float, seed: int, start: str, count: int) -> tuple[torch.Tensor, int, str]:

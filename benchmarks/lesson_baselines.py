@@ -48,25 +48,29 @@ class LessonDiscriminator(nn.Module):
 
 
 class LessonDCGANGenerator(nn.Module):
-    def __init__(self) -> None:
+    """channels and side: the lesson's 1 and 28; other values adapt it (3 and 32: colour emoji)."""
+
+    def __init__(self, channels: int = 1, side: int = 28) -> None:
         super().__init__()
-        self.project = nn.Sequential(nn.Linear(LATENT, 7 * 7 * 256, bias=False), nn.BatchNorm1d(7 * 7 * 256), nn.ReLU())
+        self.start = side // 4
+        cells = self.start * self.start * 256
+        self.project = nn.Sequential(nn.Linear(LATENT, cells, bias=False), nn.BatchNorm1d(cells), nn.ReLU())
         self.net = nn.Sequential(
             nn.ConvTranspose2d(256, 128, 4, 2, 1, bias=False), nn.BatchNorm2d(128), nn.ReLU(),  # (B, 128, 14, 14)
-            nn.ConvTranspose2d(128, 1, 4, 2, 1), nn.Tanh(),  # (B, 1, 28, 28)
+            nn.ConvTranspose2d(128, channels, 4, 2, 1), nn.Tanh(),  # (B, 1, 28, 28)
         )  # fmt: skip
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
-        return self.net(self.project(z).view(-1, 256, 7, 7))
+        return self.net(self.project(z).view(-1, 256, self.start, self.start))
 
 
 class LessonDCGANDiscriminator(nn.Module):
-    def __init__(self) -> None:
+    def __init__(self, channels: int = 1, side: int = 28) -> None:
         super().__init__()
         self.net = nn.Sequential(
-            nn.Conv2d(1, 64, 4, 2, 1), nn.LeakyReLU(0.2),  # (B, 64, 14, 14)
+            nn.Conv2d(channels, 64, 4, 2, 1), nn.LeakyReLU(0.2),  # (B, 64, 14, 14)
             nn.Conv2d(64, 128, 4, 2, 1, bias=False), nn.BatchNorm2d(128), nn.LeakyReLU(0.2),  # (B, 128, 7, 7)
-            nn.Flatten(), nn.Linear(128 * 7 * 7, 1), nn.Sigmoid(),
+            nn.Flatten(), nn.Linear(128 * (side // 4) ** 2, 1), nn.Sigmoid(),
         )  # fmt: skip
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
@@ -88,10 +92,12 @@ def train_lesson_mlp_gan(
 def train_lesson_gan(
     kind: str, data: torch.Tensor, seconds: float, batch_size: int = 64, seed: int = 0
 ) -> tuple[nn.Module, int]:
-    """Train the lesson's `kind` ("mlp" or "dcgan") on (N, 1, 28, 28) data for `seconds`; return (G, steps)."""
+    """Train the lesson's `kind` ("mlp" or "dcgan") on (N, 1, 28, 28) data for `seconds`; return (G, steps).
+    The DCGAN also takes other shapes, (N, C, S, S) with S a multiple of 4 (an adaptation; the MLP does not)."""
     torch.manual_seed(seed)
     generator_class, discriminator_class = LESSON_MODELS[kind]
-    generator, discriminator = generator_class(), discriminator_class()
+    shape = {"channels": data.shape[1], "side": data.shape[-1]} if kind == "dcgan" else {}
+    generator, discriminator = generator_class(**shape), discriminator_class(**shape)
     batch_size = min(batch_size, len(data))
     loss = nn.BCELoss()
     opt_g = torch.optim.Adam(generator.parameters(), lr=2e-4, betas=(0.5, 0.999))

@@ -76,17 +76,22 @@ def claim_output_folder(path: str | Path, kind: str) -> Path:
         )
     if target.exists() and not target.is_dir():
         raise InvalidInputError(f"{given} is a file, not a folder: name a new or empty folder for the {what}")
-    for parent in target.parents:
-        if parent.exists():
-            if not parent.is_dir():
-                raise InvalidInputError(f"{parent} is a file, so {given} cannot be a folder: choose another path")
-            break
+    _check_parents(target, given)
     if not target.exists() or not any(target.iterdir()):
         return target
     reason = _why_not_ours(target, kind)
     if reason:
         raise InvalidInputError(f"{given} {reason}; nothing was changed: name a new or empty folder for the {what}")
     return target
+
+
+def _check_parents(target: Path, given: str) -> None:
+    """The nearest existing folder above `target` must be a folder (not a file) for `target` to be written."""
+    for parent in target.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise InvalidInputError(f"{parent} is a file, so {given} cannot be written: choose another path")
+            return
 
 
 def claim_output_file(path: str | Path, keys: tuple[str, ...]) -> Path:
@@ -99,11 +104,7 @@ def claim_output_file(path: str | Path, keys: tuple[str, ...]) -> Path:
         raise InvalidInputError(f"{given} is a link: name a new file to write")
     if target.is_dir():
         raise InvalidInputError(f"{given} is a folder: name a .png file to write")
-    for parent in target.parents:
-        if parent.exists():
-            if not parent.is_dir():
-                raise InvalidInputError(f"{parent} is a file, so {given} cannot be written: choose another path")
-            break
+    _check_parents(target, given)
     if target.exists():
         from PIL import Image
 
