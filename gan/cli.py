@@ -46,8 +46,14 @@ def build_parser() -> argparse.ArgumentParser:
         "data", nargs="*", help="image files, folders, zip/tar archives, or a built-in set: mnist, digits, emoji"
     )
     trn.add_argument("--out", required=True, help="run folder: checkpoint, previews, resumable state")
-    trn.add_argument("--arch", choices=sorted(ARCHITECTURES), default="dcgan", help="architecture (from scratch)")
-    trn.add_argument("--init", default=None, help="checkpoint to fine-tune (embedded name or folder)")
+    trn.add_argument(
+        "--arch", choices=sorted(ARCHITECTURES), default=None, help="architecture (from scratch; default dcgan)"
+    )
+    trn.add_argument(
+        "--init", default="auto", help="checkpoint to fine-tune (embedded name or folder); 'none' = from scratch; "
+        "auto (default): your pictures fine-tune a shipped model that fits them and the budget, built-in sets and "
+        "runs given --arch or a shape train from scratch"
+    )  # fmt: skip
     trn.add_argument("--resume", action="store_true", help="continue the run saved in --out")
     for name in ("resolution", "channels", "latent_dim", "width", "max_width"):
         trn.add_argument(
@@ -203,14 +209,24 @@ def run_generate(args: argparse.Namespace) -> int:
 
 
 def run_train(args: argparse.Namespace, argv: Sequence[str] | None) -> int:
-    from gan.data import BUILTIN_DATASETS, load_builtin, load_image_folder
-    from gan.jobs import plan_training
-    from gan.zoo import resolve_model
+    from gan.data import is_builtin, load_builtin, load_image_folder
+    from gan.jobs import AUTO, choose_start, plan_training
 
     out = Path(args.out)
     shape = {n: getattr(args, n) for n in ("resolution", "channels", "latent_dim", "width", "max_width")}
-    start = plan_training(args.arch, shape, resolve_model(args.init) if args.init else None,
-                          out if args.resume else None)  # fmt: skip
+    if not args.data:
+        raise GanError("give the training images: files, folders, archives, or a built-in set (mnist, digits, emoji)")
+    builtin = len(args.data) == 1 and is_builtin(args.data[0])
+    if args.resume:
+        start = plan_training(resume=out)
+    else:  # one choice for both faces (gan.jobs.choose_start), said before training
+        named = args.arch or "dcgan" if args.init == "none" or args.arch or builtin or any(shape.values()) else AUTO
+        named = named if args.init in (AUTO, "none") else args.init
+        pictures = load_builtin(args.data[0], 32) if builtin else load_image_folder(args.data, 32, 3)[0]
+        choice = choose_start(pictures, args.device, args.minutes, named, args.batch_size, args.steps, shape)
+        print(choice.sentence, file=sys.stderr)
+        start = plan_training(choice.architecture, choice.model_config.to_dict(), choice.start if choice.fine_tune
+                              else None)  # fmt: skip
     model_config = start.model_config
     config = TrainConfig(
         steps=args.steps,
@@ -222,9 +238,7 @@ def run_train(args: argparse.Namespace, argv: Sequence[str] | None) -> int:
         seed=args.seed,
         preview_every_s=30.0,
     )
-    if not args.data:
-        raise GanError("give the training images: files, folders, archives, or a built-in set (mnist, digits, emoji)")
-    if len(args.data) == 1 and args.data[0] in BUILTIN_DATASETS:
+    if builtin:
         data = load_builtin(args.data[0], model_config.resolution)
         if data.shape[1] != model_config.channels:  # grey -> RGB by repetition, RGB -> grey by the mean
             data = data.mean(1, keepdim=True) if data.shape[1] == 3 else data.expand(-1, 3, -1, -1).contiguous()

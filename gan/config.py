@@ -235,6 +235,20 @@ def check_ranges(config: Any, ranges: dict[str, tuple[float, float]]) -> None:
 
 
 @dataclass(frozen=True)
+class AutoStart:
+    """Where a run on a visitor's own pictures starts when they name no start (gan.jobs.choose_start)."""
+
+    colour_models: tuple[str, ...] = ("emoji-64", "emoji-smileys")  # colour pictures fine-tune the first shipped
+    # one whose size the budget affords; the last one shipped regardless
+    grey_models: tuple[str, ...] = ("mnist-dcgan",)  # greyscale pictures, the same way
+    min_steps: int = 150  # a larger model is chosen only when the budget buys at least this many of its steps
+    probe_steps: int = 3  # training steps timed on this device to say what the budget buys (after one warm-up)
+
+
+AUTO_START = AutoStart()
+
+
+@dataclass(frozen=True)
 class AppProfile:
     """The web app's own settings: what one visitor may ask of a machine shared with everyone else.
 
