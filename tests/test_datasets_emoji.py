@@ -144,3 +144,31 @@ def test_the_built_in_set_emoji_smileys_is_what_the_embedded_model_was_trained_o
     record = json.loads((weights / "emoji-smileys" / "config.json").read_text())["metadata"]
     assert tuple(smileys.shape) == tuple(record["data_shape"]) == (169, 3, 32, 32)
     assert record["command"].startswith("python -m gan train emoji-smileys ") and record["data"] == "emoji-smileys"
+
+
+def test_selections_name_categories_and_subcategories_as_dataset_names(package):
+    from gan.datasets.emoji import load_selection, parse_selection
+
+    assert parse_selection("emoji") == () and parse_selection("emoji:Smileys & Emotion, food-drink") == (
+        "smileys-emotion", "food-drink")  # fmt: skip
+    assert load_selection("emoji:food-drink", 16, "all").names == ("apple",)
+    assert load_selection("emoji:smileys-emotion,animal-mammal,flags", 16, "all").names == ("grinning", "dog", "france")
+    assert load_selection("emoji:animals-nature,flags", 16).names == ("dog", "france")  # the training split
+    assert load_selection("emoji", 16, "held_out").names == ("grinning", "apple")
+    assert load_builtin("emoji:animals-nature", 16).shape == (1, 3, 16, 16)  # the CLI's `gan train emoji:...`
+    with pytest.raises(InvalidInputError, match="unknown emoji category 'faces'; choose from smileys-emotion, "):
+        load_selection("emoji:faces", 16)
+    with pytest.raises(InvalidInputError, match="names no category"):
+        load_selection("emoji:", 16)
+    with pytest.raises(DatasetError, match="emoji:food-drink holds no emoji of the train split"):
+        load_selection("emoji:food-drink", 16)  # its one emoji is held out
+
+
+def test_the_real_package_names_its_categories_as_the_selections_do():
+    from gan.datasets.emoji import CATEGORY_SLUGS, load_selection
+
+    emoji_or_skip(32, "train")
+    assert CATEGORY_SLUGS[0] == "smileys-emotion" and "animals-nature" in CATEGORY_SLUGS
+    both = load_selection("emoji:smileys-emotion,animals-nature", 32)
+    assert {CATEGORIES[i] for i in both.category} == {"Smileys & Emotion", "Animals & Nature"}
+    assert len(load_selection("emoji:face-smiling", 32, "all")) == 14  # a subcategory: 14 smiling faces

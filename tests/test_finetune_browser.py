@@ -90,6 +90,7 @@ def test_training_streams_a_large_preview_and_health_in_plain_words(page, tmp_pa
     from playwright.sync_api import expect
 
     paths = [str(path) for path in noise_pngs(tmp_path, count=10, side=48, seed=5)]
+    choose_start(page, "DCGAN from scratch")  # the default start is auto (a model by the pictures)
     page.get_by_text("Advanced settings").click()  # opened first: it mounts its fields while the rest is set
     page.locator("#train-colour input[value=greyscale]").check()
     page.locator("#train-resolution input").click()
@@ -130,3 +131,16 @@ def test_cancel_says_what_it_did(page, tmp_path):
     page.locator("#train-cancel").click()
     expect(page.locator("#train-status")).to_have_text("Cancelled: the run was stopped and nothing was saved.",
                                                        timeout=15_000)  # fmt: skip
+
+
+def test_before_train_the_tab_says_where_the_run_starts_and_what_the_budget_buys(page, tmp_path):
+    from playwright.sync_api import expect
+
+    choose_start(page, "Auto: a model that fits your pictures and the time budget")
+    paths = [str(path) for path in noise_pngs(tmp_path, count=8, side=16, seed=5)]  # greyscale pictures
+    page.locator("#train-uploads input[type=file]").set_input_files(paths)
+    budget = page.locator("#train-budget")
+    expect(budget).to_contain_text(re.compile(r"About [\d,]+ steps in 2 minutes on this CPU"), timeout=60_000)
+    expect(budget).to_contain_text("starting from mnist-dcgan (dcgan, greyscale 32×32 px) with its 2 lowest")
+    page.locator("#train-uploads button[aria-label='Clear']").first.click()
+    expect(budget).to_have_text("", timeout=15_000)

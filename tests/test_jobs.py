@@ -87,3 +87,90 @@ def test_what_fine_tuning_a_model_does_to_pictures_is_said_before_training():
                                                      (False, True, "private, updated (it existed")])  # fmt: skip
 def test_one_sentence_for_a_publication_both_ways(created, private, words):
     assert publication_state(created, private).startswith(words)
+
+
+@pytest.fixture
+def start_models(tmp_path):
+    """A weights folder with the shipped emoji-smileys and mnist-dcgan and a 64 px colour default (its config only)."""
+    import shutil
+
+    weights = tmp_path / "weights"
+    for name in ("emoji-smileys", "mnist-dcgan"):
+        shutil.copytree(resolve_model(name), weights / name)
+    shutil.copytree(resolve_model("emoji-smileys"), weights / "emoji-64")
+    for path in (weights / "emoji-64" / "config.json", weights / "emoji-64" / "discriminator" / "config.json"):
+        config = json.loads(path.read_text())
+        config["model"]["resolution"] = 64
+        path.write_text(json.dumps(config))
+    return weights
+
+
+def fake_timer(seconds_at_64):
+    return lambda architecture, config, batch, device: seconds_at_64 if config.resolution == 64 else 0.1
+
+
+def test_colour_pictures_start_from_the_largest_colour_default_the_budget_affords(start_models):
+    from gan.jobs import choose_start
+
+    colour = torch.rand(6, 3, 16, 16) * 2 - 1
+    choice = choose_start(colour, "cpu", 2, step_seconds=fake_timer(0.5), weights_dir=start_models)
+    assert choice.fine_tune and choice.name == "emoji-64" and choice.start == start_models / "emoji-64"
+    assert choice.frozen_d_layers == 2 and choice.steps == 240 and choice.model_config.resolution == 64
+    assert choice.sentence.startswith("About 240 steps in 2 minutes on this CPU")
+    assert "starting from emoji-64 (dcgan, colour 64×64 px) with its 2 lowest discriminator layers frozen" in (
+        choice.sentence)  # fmt: skip
+    slow = choose_start(colour, "cpu", 2, step_seconds=fake_timer(2.0), weights_dir=start_models)
+    assert (
+        slow.name == "emoji-smileys" and slow.steps == 1200 and "64 px would get only about 60 steps" in slow.sentence
+    )
+    by_steps = choose_start(colour, "cpu", 0, steps=500, step_seconds=fake_timer(2.0), weights_dir=start_models)
+    assert by_steps.name == "emoji-64" and "About 500 steps (about 16.7 minutes)" in by_steps.sentence
+
+
+def test_greyscale_pictures_start_from_mnist_and_a_named_start_is_kept(start_models):
+    from gan.jobs import choose_start
+
+    grey = (torch.rand(6, 1, 16, 16) * 2 - 1).expand(-1, 3, -1, -1)
+    grey = (grey + torch.randn(6, 3, 16, 16) / 255).clamp(-1, 1)  # JPEG's colour noise on grey pictures
+    choice = choose_start(grey, "cpu", 2, step_seconds=fake_timer(0.5), weights_dir=start_models)
+    assert choice.name == "mnist-dcgan" and choice.model_config.channels == 1 and "greyscale 32×32 px" in (
+        choice.sentence)  # fmt: skip
+    colour = torch.rand(6, 3, 16, 16) * 2 - 1
+    scratch = choose_start(colour, "cpu", 1, "fastgan", shape={"resolution": 64, "width": 8},
+                           step_seconds=fake_timer(0.5), weights_dir=start_models)  # fmt: skip
+    assert not scratch.fine_tune and scratch.start == "fastgan" and scratch.frozen_d_layers == 0
+    assert scratch.model_config.width == 8 and "a new fastgan pair at colour 64×64 px, from scratch" in scratch.sentence
+    named = choose_start(colour, "cpu", 1, "mnist-dcgan", step_seconds=fake_timer(0.5), weights_dir=start_models)
+    assert named.name == "mnist-dcgan" and named.steps == 600
+
+
+def test_the_step_probe_runs_the_trainer_here():
+    from gan.config import DCGANConfig
+    from gan.jobs import measure_step_seconds
+
+    seconds = measure_step_seconds("dcgan", DCGANConfig(width=4, max_width=8, latent_dim=8), 4, torch.device("cpu"))
+    assert 0 < seconds < 60
+
+
+def test_the_cli_says_where_a_run_on_pictures_starts_before_it_trains(tmp_path, capsys):
+    from PIL import Image
+
+    colour, grey = tmp_path / "colour", tmp_path / "grey"
+    for folder in (colour, grey):
+        folder.mkdir()
+    generator = torch.Generator().manual_seed(0)
+    for index in range(8):
+        pixels = (torch.rand(40, 40, 3, generator=generator) * 255).to(torch.uint8)
+        Image.fromarray(pixels.numpy()).save(colour / f"{index}.png")
+        Image.fromarray(pixels[:, :, 0].numpy()).convert("RGB").save(grey / f"{index}.png")
+    # no --minutes: the 1-step budget buys too few steps of any larger default, so the 32 px one is chosen
+    assert main(["train", str(colour), "--out", str(tmp_path / "c"), "--steps", "1", "--batch-size", "4"]) == 0
+    said = capsys.readouterr().err
+    assert "About 1 steps" in said and "starting from emoji-smileys (dcgan, colour 32×32 px)" in said
+    record = json.loads((tmp_path / "c" / "config.json").read_text())["metadata"]
+    assert record["fine_tuned_from"] == "emoji-smileys" and record["frozen_d_layers"] == 2
+    assert main(["train", str(grey), "--out", str(tmp_path / "g"), "--steps", "1", "--batch-size", "4"]) == 0
+    assert "starting from mnist-dcgan (dcgan, greyscale 32×32 px)" in capsys.readouterr().err
+    assert main(["train", str(colour), "--out", str(tmp_path / "s"), "--init", "none", "--steps", "1",
+                 "--batch-size", "4", "--width", "4", "--max-width", "8"]) == 0  # fmt: skip
+    assert "a new dcgan pair at colour 32×32 px, from scratch" in capsys.readouterr().err  # the pictures' colour

@@ -13,9 +13,18 @@ import gradio as gr
 import torch
 
 from gan.config import APP
-from gan.data import ARCHIVE_SUFFIXES, IMAGE_SUFFIXES
+from gan.data import ARCHIVE_SUFFIXES, IMAGE_SUFFIXES, UploadLimits, load_image_folder
 from gan.errors import GanError
-from gan.jobs import TrainingStart, describe_start, fine_tune_refusal, plan_training, save_trained
+from gan.jobs import (
+    AUTO,
+    StartChoice,
+    TrainingStart,
+    choose_start,
+    describe_start,
+    fine_tune_refusal,
+    plan_training,
+    save_trained,
+)
 from gan.losses import LOSSES
 from gan.models import get_architecture
 from gan.quality import report_markdown
@@ -29,6 +38,8 @@ FROM_SCRATCH = {  # "Start from" choices that build a new pair instead of loadin
     "FastGAN from scratch (few-shot, 64 px and up)": "fastgan",
 }
 COLOURS = {"colour": 3, "greyscale": 1}
+AUTO_LABEL = "Auto: a model that fits your pictures and the time budget"
+AUTO_NOTE = "Colour pictures fine-tune the colour default, greyscale ones mnist-dcgan (early D layers frozen: FreezeD)."
 
 
 def upload_summary(files: list[str] | None) -> tuple[dict[str, Any], str]:
@@ -57,14 +68,16 @@ def build_finetune_tab(studio: Studio, generate_model: gr.Dropdown) -> gr.Dropdo
             upload_count = gr.Markdown(elem_id="train-count")
             strip = gr.Gallery(show_label=False, columns=12, rows=1, height=72, allow_preview=False, object_fit="cover",
                                interactive=False, buttons=[], visible=False, elem_id="train-strip")  # fmt: skip
-            start = gr.Dropdown(start_choices(studio.session.value), value=next(iter(FROM_SCRATCH)),
+            start = gr.Dropdown(start_choices(studio.session.value), value=AUTO,
                                 label="Start from", allow_custom_value=True, elem_id="train-start")  # fmt: skip
             with gr.Row():
                 first_arch = get_architecture(FROM_SCRATCH[next(iter(FROM_SCRATCH))]).config_class
-                resolution = gr.Dropdown(list(first_arch.RESOLUTIONS), value=APP.train_resolution,
-                                         label="Resolution", elem_id="train-resolution")  # fmt: skip
-                colour = gr.Radio(list(COLOURS), value="colour", label="Images", elem_id="train-colour")
-            start_note = gr.Markdown(scratch_note(next(iter(FROM_SCRATCH))), elem_id="train-start-note")
+                resolution = gr.Dropdown(list(first_arch.RESOLUTIONS), value=APP.train_resolution, interactive=False,
+                                         label="Resolution", elem_id="train-resolution")  # fmt: skip  # auto: chosen
+                colour = gr.Radio(
+                    list(COLOURS), value="colour", label="Images", interactive=False, elem_id="train-colour"
+                )
+            start_note = gr.Markdown(AUTO_NOTE, elem_id="train-start-note")
             with gr.Row(equal_height=True):
                 minutes = slider(APP.train_minutes_range, APP.train_minutes, "Time budget (minutes)", "time budget",
                                  scale=2)  # fmt: skip
@@ -87,6 +100,7 @@ def build_finetune_tab(studio: Studio, generate_model: gr.Dropdown) -> gr.Dropdo
                                 f"shift, warp (-1 = auto: on for up to {FEW_SHOT_MAX_IMAGES:,} greyscale images)",
                                 "jitter")  # fmt: skip
                 seed = checked_number(gr.Number(defaults.seed, precision=0, minimum=0, label="Seed"), "seed")
+            budget_note = gr.Markdown(elem_id="train-budget")  # what the budget buys here, before Train
             with gr.Row():
                 train_button = gr.Button("Train", variant="primary", elem_id="train-run")
                 stop_button = gr.Button("Stop (keep weights)", elem_id="train-stop")
@@ -102,14 +116,31 @@ def build_finetune_tab(studio: Studio, generate_model: gr.Dropdown) -> gr.Dropdo
             download = gr.File(label="Trained model (zip: safetensors, config, model card, samples, record)",
                                interactive=False, height=80, elem_id="train-download")  # fmt: skip
 
-    def plan(start: str, resolution: int, colour: str, resume: bool, session: Session) -> TrainingStart:
+    def choose(files, start, resolution, colour, minutes, batch_size, steps, session: Session) -> StartChoice:
+        """One call of gan.jobs.choose_start, as the CLI makes: where the run starts and what the budget buys."""
+        # the first few uploads tell grey from colour: the whole set is read (streamed, timed) once Train starts
+        pictures, _report = load_image_folder(files[: APP.start_probe_files], 32, 3, UploadLimits(min_images=1))
+        named = AUTO if start == AUTO else FROM_SCRATCH.get(start) or session.folder(start)
+        shape = {"resolution": int(resolution), "channels": COLOURS[colour]}
+        return choose_start(pictures, None, float(minutes), named, int(batch_size), int(steps), shape)
+
+    def plan(files, start, resolution, colour, minutes, batch_size, steps, resume, session: Session) -> TrainingStart:
         if resume:
             if not session.last_run:
                 raise GanError("there is no earlier run in this session to resume")
             return plan_training(resume=session.last_run)
-        if start in FROM_SCRATCH:
-            return plan_training(FROM_SCRATCH[start], {"resolution": int(resolution), "channels": COLOURS[colour]})
-        return plan_training(init=session.folder(start))
+        choice = choose(files, start, resolution, colour, minutes, batch_size, steps, session)
+        shape = choice.model_config.to_dict()
+        return plan_training(choice.architecture, shape, choice.start if choice.fine_tune else None)
+
+    def on_budget(files, start, resolution, colour, minutes, batch_size, steps, session: Session) -> str:
+        """The sentence shown before Train; nothing until there are pictures (or when they cannot be read yet)."""
+        try:
+            return (
+                choose(files, start, resolution, colour, minutes, batch_size, steps, session).sentence if files else ""
+            )
+        except GanError:
+            return ""
 
     @user_errors
     @releasing_memory
@@ -119,11 +150,15 @@ def build_finetune_tab(studio: Studio, generate_model: gr.Dropdown) -> gr.Dropdo
                  progress=gr.Progress()) -> Iterator[tuple[Any, ...]]:  # fmt: skip
         """Train on the uploaded images (files or zip/tar archives) from scratch, from a model, or on from the last
         run; streams the preview, health and loss curves, and ends with the trained model and its zip."""
-        if not resume and start not in FROM_SCRATCH and (reason := fine_tune_refusal(start, session.folder(start))):
+        if (
+            not resume
+            and start not in (AUTO, *FROM_SCRATCH)
+            and (reason := fine_tune_refusal(start, session.folder(start)))
+        ):
             raise GanError(reason)  # said first: no upload changes it
         if not files:
             raise GanError("upload some training images first (image files or a zip/tar archive)")
-        begin = plan(start, resolution, colour, resume, session)
+        begin = plan(files, start, resolution, colour, minutes, batch_size, steps, resume, session)
         config = TrainConfig(steps=(begin.resume.step if begin.resume else 0) + steps, time_budget_s=minutes * 60,
                              batch_size=batch_size, lr_g=float(lr_g), lr_d=float(lr_d), loss=loss,
                              augment=(augment or "").strip(), jitter=float(jitter), seed=seed,
@@ -134,7 +169,8 @@ def build_finetune_tab(studio: Studio, generate_model: gr.Dropdown) -> gr.Dropdo
         try:
             read = yield from read_uploads(files, begin, config.time_budget_s, control, status_only, progress)
             config = replace(config, time_budget_s=config.time_budget_s - read.seconds)  # reading counted in it
-            note = [describe_start(start, begin.model_config)] if begin.init is not None else []
+            shown = Path(begin.init.source).name if start == AUTO and begin.init is not None else start
+            note = [describe_start(shown, begin.model_config)] if begin.init is not None else []
             said = "\n".join(read.lines).replace("\n", "  \n")
             shape = f"{begin.architecture} at {begin.model_config.resolution} px"
             intro = "  \n".join([*note, f"Training {shape} on {said}"])
@@ -175,6 +211,8 @@ def build_finetune_tab(studio: Studio, generate_model: gr.Dropdown) -> gr.Dropdo
 
     def on_start(start: str, resolution: int, session: Session) -> tuple[Any, Any, str]:
         """Only what applies to the chosen start is offered: a model fixes the image size and colour."""
+        if start == AUTO:
+            return gr.update(interactive=False), gr.update(interactive=False), AUTO_NOTE
         if start in FROM_SCRATCH:
             sizes = list(get_architecture(FROM_SCRATCH[start]).config_class.RESOLUTIONS)
             value = resolution if resolution in sizes else min(sizes, key=lambda size: abs(size - APP.train_resolution))
@@ -215,6 +253,10 @@ def build_finetune_tab(studio: Studio, generate_model: gr.Dropdown) -> gr.Dropdo
     stop_button.click(on_stop, control, status, api_name="stop_training", queue=False)
     cancel_button.click(on_cancel, control, status, cancels=[train_event], api_name="cancel_training", queue=False)
     uploads.change(upload_summary, uploads, [strip, upload_count], queue=False, api_visibility="private")
+    budget_inputs = [uploads, start, resolution, colour, minutes, batch_size, steps, studio.session]
+    for widget in (uploads, start, resolution, colour, minutes, batch_size):
+        widget.change(on_budget, budget_inputs, budget_note, api_visibility="private", concurrency_id="budget",
+                      concurrency_limit=1)  # fmt: skip
     start.change(user_errors(on_start), [start, resolution, studio.session], [resolution, colour, start_note],
                  queue=False, api_visibility="private")  # fmt: skip
     return start
@@ -230,5 +272,5 @@ def scratch_note(start: str) -> str:
 
 
 def start_choices(session: Session) -> list[tuple[str, str]]:
-    """ "Start from": a new pair of each architecture, then the models this visitor may fine-tune."""
-    return [*((label, label) for label in FROM_SCRATCH), *session.choices()]
+    """ "Start from": auto, a new pair of each architecture, then the models this visitor may fine-tune."""
+    return [(AUTO_LABEL, AUTO), *((label, label) for label in FROM_SCRATCH), *session.choices()]

@@ -9,6 +9,9 @@ is looked for, in this order:
 Images: img/google/64/*.png, composited over white and resized like uploads (gan.data.decode_image).
 Labels: emoji.json's category (CATEGORIES; "Component", five skin-tone swatches, is left out) and its
 subcategory (about 100, such as "face-smiling" or "animal-bird").
+Selections: a dataset name "emoji" (every category) or "emoji:" and comma-separated category or subcategory
+names in their slug form, e.g. "emoji:smileys-emotion,animals-nature" or "emoji:face-smiling"
+(`parse_selection`, `load_selection`; CATEGORY_SLUGS lists the categories).
 Split: fixed by each emoji's code point, about 20% held out; skin-tone variants go with their base emoji,
 so no held-out emoji has a near twin in training.
 """
@@ -18,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import tarfile
@@ -48,6 +52,8 @@ CATEGORIES = (
     "Symbols",
     "Flags",
 )
+CATEGORY_SLUGS = tuple(re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") for name in CATEGORIES)
+SELECTION_PREFIX = "emoji:"
 SPLITS = ("train", "held_out", "all")
 HELD_OUT_PERCENT = 20
 NATIVE_RESOLUTION = 64
@@ -290,6 +296,53 @@ def load_emoji(
         names=tuple(rows[i][0] for i in index.tolist()),
         held_out=held_out[index],
     )
+
+
+def slug(name: str) -> str:
+    """A category or subcategory as a dataset name writes it: "Smileys & Emotion" -> "smileys-emotion"."""
+    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+
+
+def is_selection(name: str) -> bool:
+    """Whether a dataset name selects emoji: "emoji" or "emoji:<names>"."""
+    return name == "emoji" or name.startswith(SELECTION_PREFIX)
+
+
+def parse_selection(name: str) -> tuple[str, ...]:
+    """The slugs a dataset name selects, () for all: "emoji:Smileys-Emotion, face-smiling" ->
+    ("smileys-emotion", "face-smiling"). Whether a subcategory exists is known only with the package."""
+    if not is_selection(name):
+        raise InvalidInputError(f"{name!r} is not an emoji selection: write emoji or emoji:<category>,<category>")
+    if name == "emoji":
+        return ()
+    parts = [slug(part) for part in name[len(SELECTION_PREFIX) :].split(",")]
+    if not all(parts):
+        examples = ", ".join(CATEGORY_SLUGS)
+        raise InvalidInputError(
+            f"{name!r} names no category: write e.g. emoji:smileys-emotion (categories: {examples})"
+        )
+    return tuple(dict.fromkeys(parts))
+
+
+def load_selection(name: str, resolution: int = NATIVE_RESOLUTION, split: str = "train") -> EmojiSet:
+    """The emoji a dataset name selects (see the module doc): every emoji of a named category or subcategory."""
+    wanted = parse_selection(name)
+    every = load_emoji(resolution, split, fetch=True)
+    if not wanted:
+        return every
+    subcategory_slugs = [slug(sub) for sub in every.subcategories]
+    unknown = [part for part in wanted if part not in CATEGORY_SLUGS and part not in subcategory_slugs]
+    if unknown:
+        raise InvalidInputError(
+            f"unknown emoji category {unknown[0]!r}; choose from {', '.join(CATEGORY_SLUGS)} "
+            "or a subcategory such as face-smiling or animal-bird"
+        )
+    categories = torch.tensor([CATEGORY_SLUGS[i] in wanted for i in every.category.tolist()], dtype=torch.bool)
+    subcategories = torch.tensor([subcategory_slugs[i] in wanted for i in every.subcategory.tolist()], dtype=torch.bool)
+    chosen = every.subset(categories | subcategories)
+    if not len(chosen):
+        raise DatasetError(f"{name} holds no emoji of the {split.replace('_', '-')} split")
+    return chosen
 
 
 def main() -> None:
