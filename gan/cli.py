@@ -364,8 +364,12 @@ def run_train(args: argparse.Namespace, argv: Sequence[str] | None) -> int:
         print(choice.sentence, file=sys.stderr)
         start = plan_training(choice.architecture, choice.model_config.to_dict(), choice.start if choice.fine_tune
                               else None)  # fmt: skip
-    # the pictures at the start's size and colour, as the app reads them (a change of colour said in one line)
-    data, lines = load_training_data(args.data, start.model_config.resolution, start.model_config.channels)
+    # the pictures at the start's size and colour, as the app reads them (a change of colour said in one line); from
+    # scratch with no --channels the pictures decide, as choose_start did from a smaller copy of them
+    fixed = args.channels if start.init is None and start.resume is None else start.model_config.channels
+    data, lines = load_training_data(args.data, start.model_config.resolution, fixed)
+    if data.shape[1] != start.model_config.channels:
+        start = plan_training(start.architecture, {**start.model_config.to_dict(), "channels": data.shape[1]})
     for line in lines:
         print(line, file=sys.stderr)
     config = TrainConfig(

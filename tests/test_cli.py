@@ -342,7 +342,7 @@ def test_a_model_that_fixes_the_channels_says_its_conversion_in_one_line(tmp_pat
     assert main(["train", str(colour), "--out", str(out), "--init", str(tiny_checkpoint), "--steps", "2",
                  "--batch-size", "4"]) == 0  # fmt: skip
     assert json.loads((out / "config.json").read_text())["model"]["channels"] == 1
-    said = [line for line in capsys.readouterr().err.splitlines() if "trained as" in line]
+    said = [line for line in capsys.readouterr().err.splitlines() if line.startswith("colour pictures")]
     assert said == ["colour pictures, trained as greyscale: the model has 1 channel(s)"]
 
 
