@@ -69,6 +69,8 @@ def test_closing_the_tab_mid_training_frees_the_machine_for_the_next_visitor(pag
     try:
         leaver.goto(app_url)
         leaver.get_by_role("tab", name="Fine-tune").click()
+        leaver.locator("#train-start input").click()  # the default start is auto: a new pair has a size and colour
+        leaver.get_by_role("option", name="DCGAN from scratch", exact=True).click()
         leaver.locator("#train-colour input[value=greyscale]").check()
         leaver.locator("#train-resolution input").click()
         leaver.get_by_role("option", name="32", exact=True).click()
