@@ -31,7 +31,7 @@ from gan.quality import report_markdown
 from gan.serving import StopFlag
 from gan.train import FEW_SHOT_MAX_IMAGES, TrainConfig, TrainEvent, auto_learning_rates
 from ui.common import RunControl, Session, Studio, checked_number, fresh_run_dir, releasing_memory, slider, user_errors
-from ui.training import health_markdown, preview_image, read_uploads, stream_events, training_events
+from ui.training import health_markdown, preview_image, read_uploads, step_seconds, stream_events, training_events
 
 FROM_SCRATCH = {  # "Start from" choices that build a new pair instead of loading one: label -> architecture
     "DCGAN from scratch": "dcgan",
@@ -122,7 +122,8 @@ def build_finetune_tab(studio: Studio, generate_model: gr.Dropdown) -> gr.Dropdo
         pictures, _report = load_image_folder(files[: APP.start_probe_files], 32, 3, UploadLimits(min_images=1))
         named = AUTO if start == AUTO else FROM_SCRATCH.get(start) or session.folder(start)
         shape = {"resolution": int(resolution), "channels": COLOURS[colour]}
-        return choose_start(pictures, None, float(minutes), named, int(batch_size), int(steps), shape)
+        return choose_start(pictures, None, float(minutes), named, int(batch_size), int(steps), shape,
+                            step_seconds=step_seconds)  # fmt: skip
 
     def plan(files, start, resolution, colour, minutes, batch_size, steps, resume, session: Session) -> TrainingStart:
         if resume:

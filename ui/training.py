@@ -4,6 +4,7 @@ chain of bounded calls, and the live updates both give. The tab (ui/finetune.py)
 from __future__ import annotations
 
 import contextlib
+import functools
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -15,9 +16,10 @@ import torch
 
 from gan.config import APP
 from gan.data import DatasetReport, load_images
+from gan.device import pick_device
 from gan.errors import GanError
 from gan.images import to_pil, upscale
-from gan.jobs import TrainingStart, fit_channels
+from gan.jobs import TrainingStart, fit_channels, measure_step_seconds
 from gan.serving import InteractivePriority, iterate_in_background
 from gan.train import RunState, TrainConfig, TrainEvent, train, train_in_calls
 from ui.common import ZERO_GPU, RunControl
@@ -50,6 +52,20 @@ def run_training(
         return control.stop_requested()
 
     yield from train(data, start.model_config, config, None, should_stop, start.architecture, start.init, state)
+
+
+@spaces.GPU(duration=60)
+def _step_seconds_in_a_gpu_call(architecture: str, model_config: Any, batch_size: int) -> float:
+    return measure_step_seconds(architecture, model_config, batch_size, pick_device(None))
+
+
+@functools.lru_cache(maxsize=32)
+def step_seconds(architecture: str, model_config: Any, batch_size: int, device: torch.device) -> float:
+    """gan.jobs.measure_step_seconds, which the Fine-tune tab's budget sentence needs. On ZeroGPU the GPU exists only
+    inside a GPU call, so the timing runs in one (once per shape: remembered)."""
+    if ZERO_GPU:
+        return _step_seconds_in_a_gpu_call(architecture, model_config, batch_size)
+    return measure_step_seconds(architecture, model_config, batch_size, device)
 
 
 def training_events(
