@@ -242,6 +242,9 @@ def check_ranges(config: Any, ranges: dict[str, tuple[float, float]]) -> None:
             raise InvalidInputError(f"{name} must be from {low:g} to {high:g}, got {value!r}")
 
 
+AUTO_FREEZE_D_LAYERS = 2  # FreezeD's "auto": the D convolutions nearest the image kept when fine-tuning a pair
+
+
 @dataclass(frozen=True)
 class TrainConfig:
     """One training run: the Fine-tune tab and `python -m gan train` share these defaults."""

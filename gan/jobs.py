@@ -22,7 +22,7 @@ from typing import Any
 import torch
 
 from gan.checkpoint import DISCRIMINATOR_DIR, WEIGHTS_NAME, Checkpoint, load_checkpoint, read_config
-from gan.config import AUTO_START, InterpolateConfig
+from gan.config import AUTO_FREEZE_D_LAYERS, AUTO_START, InterpolateConfig
 from gan.device import pick_device
 from gan.errors import CheckpointError, GanError
 from gan.images import make_grid, save_gif, save_png, to_pil, upscale
@@ -385,7 +385,8 @@ def choose_start(
     chosen, fine_tune = candidates[index][:2]
     label = Path(chosen).name if isinstance(chosen, Path) else chosen
     folder = resolve_model(str(chosen), weights_dir) if fine_tune and not isinstance(chosen, Path) else chosen
-    frozen = 2 if fine_tune and (Path(folder) / DISCRIMINATOR_DIR / WEIGHTS_NAME).is_file() else 0
+    paired = fine_tune and (Path(folder) / DISCRIMINATOR_DIR / WEIGHTS_NAME).is_file()
+    frozen = AUTO_FREEZE_D_LAYERS if paired else 0  # as gan.train freezes a pair by default
     kind = "greyscale" if config.channels == 1 else "colour"
     looks = f"{kind} {config.resolution}×{config.resolution} px"
     where = {

@@ -37,7 +37,7 @@ from torch import nn
 from gan.augment import diff_augment, jitter
 from gan.card import origin_of
 from gan.checkpoint import Checkpoint
-from gan.config import FEW_SHOT_MAX_IMAGES, TrainConfig
+from gan.config import AUTO_FREEZE_D_LAYERS, FEW_SHOT_MAX_IMAGES, TrainConfig
 from gan.device import pick_device
 from gan.errors import CheckpointError, GanError, InvalidInputError, one_line
 from gan.formats.pickles import UnsafePickle, read_torch_header, torch_load_refusal
@@ -687,7 +687,8 @@ def _build_nets(
     generator_ema = copy.deepcopy(generator)
     frozen = 0
     fine_tuning_pair = init is not None and init.discriminator is not None
-    freeze = (2 if fine_tuning_pair else 0) if config.freeze_d_layers < 0 else config.freeze_d_layers
+    auto = AUTO_FREEZE_D_LAYERS if fine_tuning_pair else 0
+    freeze = auto if config.freeze_d_layers < 0 else config.freeze_d_layers
     if freeze:
         frozen = freeze_lowest_convs(discriminator, freeze)
         notes.append(f"FreezeD: the {frozen} lowest discriminator layers are frozen")

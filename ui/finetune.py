@@ -118,8 +118,10 @@ def build_finetune_tab(studio: Studio, generate_model: gr.Dropdown) -> gr.Dropdo
 
     def choose(files, start, resolution, colour, minutes, batch_size, steps, session: Session) -> StartChoice:
         """One call of gan.jobs.choose_start, as the CLI makes: where the run starts and what the budget buys."""
-        # the first few uploads tell grey from colour: the whole set is read (streamed, timed) once Train starts
-        pictures, _report = load_image_folder(files[: APP.start_probe_files], 32, 3, UploadLimits(min_images=1))
+        # a few uploaded pictures (an archive only when there are none) tell grey from colour: the whole set is read,
+        # streamed and timed, once Train starts
+        probe = [f for f in files if Path(f).suffix.lower() in IMAGE_SUFFIXES][: APP.start_probe_files] or files[:1]
+        pictures, _report = load_image_folder(probe, 32, 3, UploadLimits(min_images=1))
         named = AUTO if start == AUTO else FROM_SCRATCH.get(start) or session.folder(start)
         shape = {"resolution": int(resolution), "channels": COLOURS[colour]}
         return choose_start(pictures, None, float(minutes), named, int(batch_size), int(steps), shape,

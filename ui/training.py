@@ -54,15 +54,15 @@ def run_training(
     yield from train(data, start.model_config, config, None, should_stop, start.architecture, start.init, state)
 
 
+@functools.lru_cache(maxsize=32)  # the worker's own cache dies with it: one GPU call per shape
 @spaces.GPU(duration=60)
 def _step_seconds_in_a_gpu_call(architecture: str, model_config: Any, batch_size: int) -> float:
     return measure_step_seconds(architecture, model_config, batch_size, pick_device(None))
 
 
-@functools.lru_cache(maxsize=32)
 def step_seconds(architecture: str, model_config: Any, batch_size: int, device: torch.device) -> float:
-    """gan.jobs.measure_step_seconds, which the Fine-tune tab's budget sentence needs. On ZeroGPU the GPU exists only
-    inside a GPU call, so the timing runs in one (once per shape: remembered)."""
+    """gan.jobs.measure_step_seconds (remembered per shape), which the Fine-tune tab's budget sentence needs. On
+    ZeroGPU the GPU exists only inside a GPU call, so the timing runs in one."""
     if ZERO_GPU:
         return _step_seconds_in_a_gpu_call(architecture, model_config, batch_size)
     return measure_step_seconds(architecture, model_config, batch_size, device)
